@@ -1,0 +1,111 @@
+//! The protocol engine: one method per flow, typed requests in, typed results or an
+//! [`OAuthError`](crate::OAuthError) out. It knows no HTTP and reads the time only from its
+//! [`Clock`].
+
+mod authorize;
+mod consent;
+mod register;
+mod resource;
+mod token;
+mod verify;
+
+use std::sync::Arc;
+
+pub use authorize::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
+pub use consent::ConsentSeal;
+pub use register::{RegisteredClient, Registrar, RegistrationRequest};
+pub use token::{ClientCredentials, TokenResponse};
+pub use verify::Principal;
+
+use crate::clock::Clock;
+use crate::signer::TokenSigner;
+use crate::store::Storage;
+
+/// When PKCE is required on authorization requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PkcePolicy {
+    /// Required from public clients (RFC 9700 §2.1.1); enforced for everyone who sends a challenge.
+    Public,
+    /// Required from every client.
+    All,
+}
+
+/// The engine's settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The issuer URL, without a trailing slash.
+    pub issuer: String,
+    /// Access-token lifetime in seconds.
+    pub access_token_ttl: i64,
+    /// Authorization-code lifetime in seconds.
+    pub code_ttl: i64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_token_ttl: i64,
+    /// When PKCE is required.
+    pub pkce: PkcePolicy,
+    /// Whether anyone who can register may register a `client_credentials` client. When `false`,
+    /// only the owner (API key or `admin` token on the registration request) may: such a client
+    /// gets tokens with no person approving anything.
+    pub open_client_credentials: bool,
+}
+
+impl EngineConfig {
+    /// The resource this server protects by default, and the audience of tokens that name none:
+    /// `{issuer}/mcp`.
+    pub fn default_resource(&self) -> String {
+        format!("{}/mcp", self.issuer)
+    }
+
+    /// Every audience this server's resource endpoints accept.
+    pub fn resources(&self) -> Vec<String> {
+        vec![self.default_resource(), self.issuer.clone()]
+    }
+}
+
+/// The authorization server: configuration, storage, signer and clock.
+pub struct AuthorizationServer {
+    config: EngineConfig,
+    resources: Vec<String>,
+    storage: Arc<dyn Storage>,
+    signer: Arc<dyn TokenSigner>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuthorizationServer {
+    /// An engine over `storage`, signing with `signer`, reading the time from `clock`.
+    pub fn new(
+        config: EngineConfig,
+        storage: Arc<dyn Storage>,
+        signer: Arc<dyn TokenSigner>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let resources = config.resources();
+        Self {
+            config,
+            resources,
+            storage,
+            signer,
+            clock,
+        }
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The storage backend.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The token signer.
+    pub fn signer(&self) -> &dyn TokenSigner {
+        self.signer.as_ref()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+}

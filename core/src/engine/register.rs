@@ -1,0 +1,232 @@
+//! Dynamic client registration (RFC 7591).
+
+use super::AuthorizationServer;
+use crate::error::{Error, OAuthError};
+use crate::model::{
+    AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope, ScopeSet,
+};
+use crate::secret::Secret;
+
+/// Most redirect URIs one client may register.
+const MAX_REDIRECT_URIS: usize = 20;
+/// Longest accepted free-text metadata value.
+const MAX_TEXT_LEN: usize = 256;
+
+/// A registration request, as the client sent it (RFC 7591 §2). Absent fields take RFC defaults.
+#[derive(Clone, Debug, Default)]
+pub struct RegistrationRequest {
+    /// Redirect URIs; required for the authorization code grant.
+    pub redirect_uris: Vec<String>,
+    /// Grant types; default `authorization_code`.
+    pub grant_types: Option<Vec<String>>,
+    /// Response types; default `code` when the authorization code grant is registered.
+    pub response_types: Option<Vec<String>>,
+    /// Token endpoint auth method; default `client_secret_basic` (RFC 7591 §2).
+    pub token_endpoint_auth_method: Option<String>,
+    /// Space-delimited scopes; default `read write`.
+    pub scope: Option<String>,
+    /// Descriptive metadata.
+    pub profile: ClientProfile,
+}
+
+/// Who is registering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registrar {
+    /// Anyone who can reach the registration endpoint.
+    Anonymous,
+    /// The owner of the server (API key or `admin` token).
+    Owner,
+}
+
+/// A client just registered, with its secret in clear: the only time the secret is ever shown.
+#[derive(Debug)]
+pub struct RegisteredClient {
+    /// The stored client.
+    pub client: Client,
+    /// The client secret; `None` for public clients.
+    pub client_secret: Option<Secret>,
+}
+
+impl AuthorizationServer {
+    /// Validates and stores a new client (RFC 7591 §3).
+    pub async fn register(
+        &self,
+        request: RegistrationRequest,
+        registrar: Registrar,
+    ) -> Result<RegisteredClient, OAuthError> {
+        let auth_method = match request.token_endpoint_auth_method.as_deref() {
+            Some(name) => name.parse()?,
+            None => AuthMethod::ClientSecretBasic,
+        };
+        let grant_types = parse_grant_types(request.grant_types.as_deref())?;
+        check_response_types(request.response_types.as_deref(), &grant_types)?;
+        let redirect_uris = parse_redirect_uris(&request.redirect_uris, &grant_types)?;
+        let scope = match request.scope.as_deref() {
+            Some(text) => parse_scope(text)?,
+            None => [Scope::Read, Scope::Write].into_iter().collect(),
+        };
+        if grant_types.contains(&GrantType::ClientCredentials) {
+            if auth_method == AuthMethod::None {
+                return Err(OAuthError::invalid_client_metadata(
+                    "client_credentials needs a confidential client; a public client (none) \
+                     cannot use it",
+                ));
+            }
+            if registrar == Registrar::Anonymous && !self.config.open_client_credentials {
+                return Err(OAuthError::invalid_client_metadata(
+                    "registering a client_credentials client needs the owner's API key or an \
+                     admin token, because its tokens are issued without consent",
+                ));
+            }
+        }
+        check_profile(&request.profile)?;
+
+        let client_secret = (auth_method != AuthMethod::None).then(|| Secret::generate(32));
+        let client = Client {
+            client_id: ClientId::generate(),
+            secret_hash: client_secret.as_ref().map(Secret::hash),
+            redirect_uris,
+            grant_types,
+            auth_method,
+            scope,
+            profile: request.profile,
+            issued_at: self.clock.now(),
+        };
+        self.storage
+            .insert_client(&client)
+            .await
+            .map_err(|error| match error {
+                // 128 random bits do not collide; if they ever do, the client may simply retry.
+                Error::Conflict(_) => OAuthError::new(
+                    crate::ErrorCode::TemporarilyUnavailable,
+                    "client id collision; register again",
+                ),
+                other => other.into(),
+            })?;
+        Ok(RegisteredClient {
+            client,
+            client_secret,
+        })
+    }
+}
+
+fn parse_grant_types(names: Option<&[String]>) -> Result<Vec<GrantType>, OAuthError> {
+    let Some(names) = names else {
+        return Ok(vec![GrantType::AuthorizationCode]);
+    };
+    let mut grants = Vec::new();
+    for name in names {
+        let grant: GrantType = name.parse()?;
+        if !grants.contains(&grant) {
+            grants.push(grant);
+        }
+    }
+    if grants.is_empty() {
+        return Err(OAuthError::invalid_client_metadata(
+            "grant_types must not be empty",
+        ));
+    }
+    if grants.contains(&GrantType::RefreshToken) && !grants.contains(&GrantType::AuthorizationCode)
+    {
+        return Err(OAuthError::invalid_client_metadata(
+            "refresh_token is only issued with authorization_code; register both",
+        ));
+    }
+    Ok(grants)
+}
+
+/// RFC 7591 §2.1: `response_types` must be consistent with `grant_types`; this server has `code`.
+fn check_response_types(names: Option<&[String]>, grants: &[GrantType]) -> Result<(), OAuthError> {
+    let Some(names) = names else {
+        return Ok(());
+    };
+    if let Some(other) = names.iter().find(|name| name.as_str() != "code") {
+        return Err(OAuthError::invalid_client_metadata(format!(
+            "response type {:?} is not supported; this server supports code",
+            other.chars().take(40).collect::<String>()
+        )));
+    }
+    let has_code = !names.is_empty();
+    if has_code != grants.contains(&GrantType::AuthorizationCode) {
+        return Err(OAuthError::invalid_client_metadata(
+            "response_types [\"code\"] goes with the authorization_code grant, and only with it",
+        ));
+    }
+    Ok(())
+}
+
+fn parse_redirect_uris(
+    uris: &[String],
+    grants: &[GrantType],
+) -> Result<Vec<RedirectUri>, OAuthError> {
+    if grants.contains(&GrantType::AuthorizationCode) && uris.is_empty() {
+        return Err(OAuthError::new(
+            crate::ErrorCode::InvalidRedirectUri,
+            "redirect_uris is required for the authorization_code grant",
+        ));
+    }
+    if uris.len() > MAX_REDIRECT_URIS {
+        return Err(OAuthError::new(
+            crate::ErrorCode::InvalidRedirectUri,
+            format!("at most {MAX_REDIRECT_URIS} redirect URIs may be registered"),
+        ));
+    }
+    uris.iter().map(|uri| RedirectUri::parse(uri)).collect()
+}
+
+fn parse_scope(text: &str) -> Result<ScopeSet, OAuthError> {
+    let scope: ScopeSet = text
+        .parse()
+        .map_err(|error: OAuthError| OAuthError::invalid_client_metadata(error.description))?;
+    // offline_access is asked for per authorization, not registered.
+    let scope = scope.without(Scope::OfflineAccess);
+    if scope.is_empty() {
+        return Err(OAuthError::invalid_client_metadata(
+            "scope must name at least one of read, write, admin",
+        ));
+    }
+    Ok(scope)
+}
+
+fn check_profile(profile: &ClientProfile) -> Result<(), OAuthError> {
+    let texts = [
+        ("client_name", &profile.client_name),
+        ("software_id", &profile.software_id),
+        ("software_version", &profile.software_version),
+    ];
+    for (field, value) in texts {
+        if value
+            .as_ref()
+            .is_some_and(|text| text.chars().count() > MAX_TEXT_LEN)
+        {
+            return Err(OAuthError::invalid_client_metadata(format!(
+                "{field} is longer than {MAX_TEXT_LEN} characters"
+            )));
+        }
+    }
+    for (field, value) in [
+        ("client_uri", &profile.client_uri),
+        ("logo_uri", &profile.logo_uri),
+    ] {
+        if let Some(uri) = value {
+            let web = url::Url::parse(uri)
+                .is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.has_host());
+            if !web || uri.len() > 2048 {
+                return Err(OAuthError::invalid_client_metadata(format!(
+                    "{field} must be an http or https URL"
+                )));
+            }
+        }
+    }
+    if profile.contacts.len() > 10
+        || profile
+            .contacts
+            .iter()
+            .any(|contact| contact.chars().count() > MAX_TEXT_LEN)
+    {
+        return Err(OAuthError::invalid_client_metadata(
+            "contacts takes at most 10 addresses of at most 256 characters",
+        ));
+    }
+    Ok(())
+}

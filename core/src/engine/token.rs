@@ -1,0 +1,288 @@
+//! The token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6) and client authentication (§2.3.1).
+
+use super::AuthorizationServer;
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::{
+    AccessClaims, AuthMethod, Client, ClientId, GrantType, RefreshState, RefreshToken, Scope,
+    ScopeSet,
+};
+use crate::secret::Secret;
+
+/// How the client identified itself on a token request.
+#[derive(Debug)]
+pub struct ClientCredentials {
+    /// The client id (from Basic auth or the form).
+    pub client_id: String,
+    /// The secret, when one was presented.
+    pub secret: Option<Secret>,
+    /// The method the client used.
+    pub method: AuthMethod,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug)]
+pub struct TokenResponse {
+    /// The signed access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+    /// The granted scope.
+    pub scope: ScopeSet,
+    /// A refresh token, when one is issued.
+    pub refresh_token: Option<Secret>,
+}
+
+impl AuthorizationServer {
+    /// Authenticates the client of a token request. Public clients present no secret;
+    /// confidential ones present theirs by `client_secret_basic` or `client_secret_post`.
+    pub async fn authenticate_client(
+        &self,
+        credentials: &ClientCredentials,
+    ) -> Result<Client, OAuthError> {
+        let failed = || OAuthError::invalid_client("client authentication failed");
+        let client = self
+            .storage
+            .client(&ClientId::new(credentials.client_id.as_str()))
+            .await?
+            .ok_or_else(failed)?;
+        match (&client.secret_hash, &credentials.secret) {
+            (None, None) => Ok(client),
+            (Some(hash), Some(secret)) if hash.matches(secret.expose()) => Ok(client),
+            _ => Err(failed()),
+        }
+    }
+
+    /// The `authorization_code` grant: takes the code (once) and checks every binding.
+    pub async fn exchange_code(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        require_grant(client, GrantType::AuthorizationCode)?;
+        let now = self.clock.now();
+        let grant = self
+            .storage
+            .take_code(&Secret::new(code).hash(), now)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_grant("the code is invalid, expired or used"))?;
+        if grant.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant(
+                "the code was issued to another client",
+            ));
+        }
+        match redirect_uri {
+            Some(uri) if uri != grant.redirect_uri => {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri differs from the authorization request's",
+                ));
+            }
+            None if grant.redirect_uri_sent => {
+                return Err(OAuthError::invalid_request(
+                    "redirect_uri is required: the authorization request carried one",
+                ));
+            }
+            _ => {}
+        }
+        match (&grant.code_challenge, code_verifier) {
+            (Some(challenge), Some(verifier)) => challenge.verify(verifier)?,
+            (Some(_), None) => {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier is required (PKCE)",
+                ));
+            }
+            // RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+            (None, Some(_)) => {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier sent, but the authorization request had no code_challenge",
+                ));
+            }
+            (None, None) => {}
+        }
+        self.check_same_resource(resource, &grant.resource)?;
+        let refresh = client.allows_grant(GrantType::RefreshToken)
+            || grant.scope.contains(Scope::OfflineAccess);
+        let family = refresh.then(|| Secret::generate(16).expose().to_owned());
+        self.issue(client, &grant.subject, grant.scope, grant.resource, family)
+            .await
+    }
+
+    /// The `refresh_token` grant: rotates the token; a reused token revokes its whole family.
+    pub async fn refresh(
+        &self,
+        client: &Client,
+        refresh_token: &str,
+        scope: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let now = self.clock.now();
+        let hash = Secret::new(refresh_token).hash();
+        let invalid =
+            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        let token = self
+            .storage
+            .refresh(&hash, now)
+            .await?
+            .ok_or_else(invalid)?;
+        if token.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+        if !client.allows_grant(GrantType::RefreshToken)
+            && !token.scope.contains(Scope::OfflineAccess)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client did not register the refresh_token grant",
+            ));
+        }
+        if token.state != RefreshState::Active {
+            self.storage.revoke_family(&token.family_id).await?;
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used; every token of its grant is now revoked",
+            ));
+        }
+        let narrowed = match scope.filter(|text| !text.trim().is_empty()) {
+            Some(text) => {
+                let requested: ScopeSet = text.parse()?;
+                if !token.scope.is_superset(&requested) {
+                    return Err(OAuthError::invalid_scope(
+                        "a refresh may narrow the granted scope, never widen it",
+                    ));
+                }
+                requested
+            }
+            None => token.scope.clone(),
+        };
+        self.check_same_resource(resource, &token.resource)?;
+
+        let successor_secret = Secret::generate(32);
+        let successor = RefreshToken {
+            token_hash: successor_secret.hash(),
+            issued_at: now,
+            expires_at: now + self.config.refresh_token_ttl,
+            state: RefreshState::Active,
+            ..token.clone()
+        };
+        if !self.storage.rotate_refresh(&hash, &successor, now).await? {
+            // Another request rotated it first: this one is a replay.
+            self.storage.revoke_family(&token.family_id).await?;
+            return Err(invalid());
+        }
+        let mut response = self.issue_access(client, &token.subject, narrowed, token.resource)?;
+        response.refresh_token = Some(successor_secret);
+        Ok(response)
+    }
+
+    /// The `client_credentials` grant: a token for the client itself, no refresh token.
+    pub async fn client_credentials(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        require_grant(client, GrantType::ClientCredentials)?;
+        let scope = match scope.filter(|text| !text.trim().is_empty()) {
+            Some(text) => {
+                let requested: ScopeSet = text.parse()?;
+                if requested.contains(Scope::OfflineAccess) || !client.scope.is_superset(&requested)
+                {
+                    return Err(OAuthError::invalid_scope(format!(
+                        "the client may ask for at most '{}'",
+                        client.scope
+                    )));
+                }
+                requested
+            }
+            None => client.scope.clone(),
+        };
+        let resource = self.resolve_resource(resource)?;
+        self.issue_access(client, client.client_id.as_str(), scope, resource)
+    }
+
+    fn check_same_resource(&self, requested: Option<&str>, bound: &str) -> Result<(), OAuthError> {
+        if let Some(requested) = requested {
+            if self.resolve_resource(Some(requested))? != bound {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidTarget,
+                    "resource differs from the one the grant was issued for",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Issues an access token and, with a `family`, the first refresh token of that family.
+    async fn issue(
+        &self,
+        client: &Client,
+        subject: &str,
+        scope: ScopeSet,
+        resource: String,
+        family: Option<String>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let mut response = self.issue_access(client, subject, scope.clone(), resource.clone())?;
+        if let Some(family_id) = family {
+            let now = self.clock.now();
+            let secret = Secret::generate(32);
+            let token = RefreshToken {
+                token_hash: secret.hash(),
+                family_id,
+                client_id: client.client_id.clone(),
+                scope,
+                resource,
+                subject: subject.to_owned(),
+                issued_at: now,
+                expires_at: now + self.config.refresh_token_ttl,
+                state: RefreshState::Active,
+            };
+            self.storage.put_refresh(&token).await?;
+            response.refresh_token = Some(secret);
+        }
+        Ok(response)
+    }
+
+    fn issue_access(
+        &self,
+        client: &Client,
+        subject: &str,
+        scope: ScopeSet,
+        resource: String,
+    ) -> Result<TokenResponse, OAuthError> {
+        let now = self.clock.now();
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            sub: subject.to_owned(),
+            aud: resource,
+            exp: now + self.config.access_token_ttl,
+            iat: now,
+            jti: Secret::generate(16).expose().to_owned(),
+            client_id: client.client_id.as_str().to_owned(),
+            scope: scope.to_string(),
+        };
+        let access_token = self.signer.issue(&claims)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.config.access_token_ttl,
+            scope,
+            refresh_token: None,
+        })
+    }
+}
+
+fn require_grant(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
+    if client.allows_grant(grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("the client did not register the {} grant", grant.as_str()),
+        ))
+    }
+}

@@ -1,0 +1,193 @@
+//! Registered clients (RFC 7591 metadata) and their identifiers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixTime;
+use crate::error::OAuthError;
+use crate::model::{RedirectUri, ScopeSet};
+use crate::secret::{Secret, SecretHash};
+
+/// A client identifier: `mcp_client_` followed by 128 random bits, base64url.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// A fresh random identifier.
+    pub fn generate() -> Self {
+        Self(format!("mcp_client_{}", Secret::generate(16).expose()))
+    }
+
+    /// Wraps an identifier received from a client or storage.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The identifier's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The grant types a client may register (RFC 7591 §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// RFC 6749 §4.1, with PKCE.
+    AuthorizationCode,
+    /// RFC 6749 §6, with rotation.
+    RefreshToken,
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// The grant type's wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// Every grant type this server supports.
+    pub const ALL: [GrantType; 3] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+    ];
+}
+
+impl FromStr for GrantType {
+    type Err = OAuthError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        GrantType::ALL
+            .into_iter()
+            .find(|grant| grant.as_str() == name)
+            .ok_or_else(|| {
+                OAuthError::invalid_client_metadata(format!(
+                    "grant type {:?} is not supported; use authorization_code, refresh_token or \
+                 client_credentials",
+                    name.chars().take(40).collect::<String>()
+                ))
+            })
+    }
+}
+
+/// How a client authenticates at the token endpoint (RFC 7591 §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// A public client: no secret; PKCE protects its codes.
+    None,
+    /// HTTP Basic with the client id and secret (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    /// The method's wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+        }
+    }
+
+    /// Every method this server supports.
+    pub const ALL: [AuthMethod; 3] = [
+        AuthMethod::None,
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+    ];
+}
+
+impl FromStr for AuthMethod {
+    type Err = OAuthError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        AuthMethod::ALL.into_iter().find(|method| method.as_str() == name).ok_or_else(|| {
+            OAuthError::invalid_client_metadata(
+                "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+            )
+        })
+    }
+}
+
+/// Descriptive metadata a client registers (RFC 7591 §2), echoed back and shown on the consent page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientProfile {
+    /// Human-readable name.
+    pub client_name: Option<String>,
+    /// Home page of the client.
+    pub client_uri: Option<String>,
+    /// Logo of the client.
+    pub logo_uri: Option<String>,
+    /// Contact addresses of the people responsible for the client.
+    pub contacts: Vec<String>,
+    /// Identifier of the client software, the same for every instance.
+    pub software_id: Option<String>,
+    /// Version of the client software.
+    pub software_version: Option<String>,
+}
+
+/// A registered client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    /// The client's identifier.
+    pub client_id: ClientId,
+    /// The hash of the client secret; `None` for public clients.
+    pub secret_hash: Option<SecretHash>,
+    /// Where authorization responses may be sent.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Grants the client may use at the token endpoint.
+    pub grant_types: Vec<GrantType>,
+    /// How the client authenticates at the token endpoint.
+    pub auth_method: AuthMethod,
+    /// The widest scope the client may be granted.
+    pub scope: ScopeSet,
+    /// Descriptive metadata.
+    pub profile: ClientProfile,
+    /// When the client registered.
+    pub issued_at: UnixTime,
+}
+
+impl Client {
+    /// Whether the client registered `grant`.
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// Whether the client is public (has no secret).
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    /// The registered redirect URI that `requested` designates, if any.
+    pub fn redirect_uri_for(&self, requested: &str) -> Option<&RedirectUri> {
+        self.redirect_uris.iter().find(|uri| uri.matches(requested))
+    }
+
+    /// The response types implied by the grant types: `code` exactly when the client may use the
+    /// authorization code grant.
+    pub fn response_types(&self) -> Vec<&'static str> {
+        if self.allows_grant(GrantType::AuthorizationCode) {
+            vec!["code"]
+        } else {
+            vec![]
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Memories: the content the protected API stores.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::clock::UnixTime;
+use crate::secret::hex;
+
+/// A stored memory. Its identity is the hash of its normalised content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    /// SHA-256 (hex) of the trimmed, lower-cased content.
+    pub content_hash: String,
+    /// The text.
+    pub content: String,
+    /// Tags, trimmed, without duplicates, in the order given.
+    pub tags: Vec<String>,
+    /// Free-form type, e.g. `note`, `decision`.
+    pub memory_type: Option<String>,
+    /// Free-form JSON object.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Last change.
+    pub updated_at: UnixTime,
+}
+
+/// The identity of `content`: SHA-256 of its trimmed, lower-cased text, hex-encoded.
+pub fn content_hash(content: &str) -> String {
+    hex(&Sha256::digest(content.trim().to_lowercase().as_bytes()))
+}
+
+/// Which memories to list, one page at a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemoryQuery {
+    /// Only memories with these tags (any of them, or all with `match_all`); empty for no filter.
+    pub tags: Vec<String>,
+    /// With `tags`: require every tag rather than any.
+    pub match_all: bool,
+    /// Only memories of this type.
+    pub memory_type: Option<String>,
+    /// Number of memories to skip.
+    pub offset: usize,
+    /// Most memories to return.
+    pub limit: usize,
+}
+
+impl MemoryQuery {
+    /// Whether `memory` passes the filters (not the paging).
+    pub fn accepts(&self, memory: &Memory) -> bool {
+        let tag_ok = self.tags.is_empty()
+            || if self.match_all {
+                self.tags.iter().all(|tag| memory.tags.contains(tag))
+            } else {
+                self.tags.iter().any(|tag| memory.tags.contains(tag))
+            };
+        let type_ok = self
+            .memory_type
+            .as_ref()
+            .is_none_or(|kind| memory.memory_type.as_ref() == Some(kind));
+        tag_ok && type_ok
+    }
+}
+
+/// One page of memories, newest first, and how many match in all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemoryPage {
+    /// The memories of this page.
+    pub memories: Vec<Memory>,
+    /// How many memories match the filters.
+    pub total: usize,
+}
+
+/// A search hit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScoredMemory {
+    /// The memory.
+    pub memory: Memory,
+    /// Relevance in `0.0..=1.0`, higher is better.
+    pub score: f64,
+}
+
+/// A tag and how many memories carry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagCount {
+    /// The tag.
+    pub tag: String,
+    /// Memories carrying it.
+    pub count: usize,
+}
+
+/// The relevance of `content` to a search `query`: the share of the query's distinct words that
+/// occur in the content, ignoring case. `0.0` means no word matches.
+pub fn relevance(query: &str, content: &str) -> f64 {
+    let words = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let wanted = words(query);
+    if wanted.is_empty() {
+        return 0.0;
+    }
+    let present = words(content);
+    wanted.iter().filter(|word| present.contains(*word)).count() as f64 / wanted.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_ignores_case_and_surrounding_space() {
+        assert_eq!(
+            content_hash("  Hello World \n"),
+            content_hash("hello world")
+        );
+        assert_ne!(content_hash("hello world"), content_hash("hello  world"));
+        assert_eq!(content_hash("x").len(), 64);
+    }
+
+    #[test]
+    fn relevance_is_the_share_of_query_words_found() {
+        assert_eq!(
+            relevance("Deploy fridays", "deploy on tuesdays, never on Fridays"),
+            1.0
+        );
+        assert_eq!(relevance("deploy coffee", "deploy on tuesdays"), 0.5);
+        assert_eq!(relevance("zebra", "deploy"), 0.0);
+        assert_eq!(relevance("  ", "deploy"), 0.0);
+    }
+}

@@ -1,0 +1,19 @@
+//! The domain model: newtypes for every protocol value and the records storage keeps.
+
+mod claims;
+mod client;
+mod grant;
+mod memory;
+mod pkce;
+mod redirect;
+mod scope;
+
+pub use claims::AccessClaims;
+pub use client::{AuthMethod, Client, ClientId, ClientProfile, GrantType};
+pub use grant::{AuthorizationCode, RefreshState, RefreshToken};
+pub use memory::{
+    Memory, MemoryPage, MemoryQuery, ScoredMemory, TagCount, content_hash, relevance,
+};
+pub use pkce::PkceChallenge;
+pub use redirect::RedirectUri;
+pub use scope::{Scope, ScopeSet};

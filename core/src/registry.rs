@@ -1,0 +1,96 @@
+//! The compile-time plugin registry. Each plugin crate submits one static descriptor with
+//! `inventory::submit!`; the server picks among those compiled in by name.
+//!
+//! A crate that is only listed in `Cargo.toml` is never linked, and its descriptor vanishes: the
+//! binary names every enabled plugin crate (`use plugin as _;`) and a test asserts the registered
+//! names.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::settings::PluginSettings;
+use crate::signer::TokenSigner;
+use crate::store::{KeyStore, Storage};
+
+/// A boxed, sendable future, as the factories return.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What a signer factory gets: its settings and the key store where generated keys live.
+pub struct SignerContext {
+    /// The `MCP_*` settings.
+    pub settings: PluginSettings,
+    /// Where to keep generated key material so that it survives restarts.
+    pub keys: Arc<dyn KeyStore>,
+}
+
+/// A token signer plugin.
+pub struct SignerPlugin {
+    /// The name deployers choose it by (`MCP_OAUTH_SIGNER`).
+    pub name: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The JSON Schema of the settings it reads.
+    pub config_schema: fn() -> schemars::Schema,
+    /// Builds the signer.
+    pub build: fn(SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>>,
+}
+
+/// A storage plugin.
+pub struct StoragePlugin {
+    /// The name deployers choose it by (`MCP_OAUTH_STORAGE_BACKEND`).
+    pub name: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The JSON Schema of the settings it reads.
+    pub config_schema: fn() -> schemars::Schema,
+    /// Opens (or connects to) the storage.
+    pub open: fn(PluginSettings) -> BoxFuture<Result<Arc<dyn Storage>>>,
+}
+
+inventory::collect!(SignerPlugin);
+inventory::collect!(StoragePlugin);
+
+/// Every signer compiled in, by name.
+pub fn signers() -> Vec<&'static SignerPlugin> {
+    let mut all: Vec<_> = inventory::iter::<SignerPlugin>.into_iter().collect();
+    all.sort_by_key(|plugin| plugin.name);
+    all
+}
+
+/// Every storage compiled in, by name.
+pub fn storages() -> Vec<&'static StoragePlugin> {
+    let mut all: Vec<_> = inventory::iter::<StoragePlugin>.into_iter().collect();
+    all.sort_by_key(|plugin| plugin.name);
+    all
+}
+
+/// The signer called `name`; otherwise an error listing the compiled-in ones.
+pub fn signer(name: &str) -> Result<&'static SignerPlugin> {
+    let all = signers();
+    let names: Vec<_> = all.iter().map(|plugin| plugin.name).collect();
+    all.into_iter()
+        .find(|plugin| plugin.name == name)
+        .ok_or_else(|| Error::Config {
+            variable: "MCP_OAUTH_SIGNER".into(),
+            got: name.into(),
+            expected: format!("one of the signers compiled in: {}", names.join(", ")),
+        })
+}
+
+/// The storage called `name`; otherwise an error listing the compiled-in ones.
+pub fn storage(name: &str) -> Result<&'static StoragePlugin> {
+    let all = storages();
+    let names: Vec<_> = all.iter().map(|plugin| plugin.name).collect();
+    all.into_iter()
+        .find(|plugin| plugin.name == name)
+        .ok_or_else(|| Error::Config {
+            variable: "MCP_OAUTH_STORAGE_BACKEND".into(),
+            got: name.into(),
+            expected: format!(
+                "one of the storage backends compiled in: {}",
+                names.join(", ")
+            ),
+        })
+}

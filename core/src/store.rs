@@ -1,0 +1,91 @@
+//! The storage roles. Each is a small object-safe async trait; a backend implements all five and so
+//! is a [`Storage`]. One-shot semantics (a code is taken once, a refresh token rotates once) are part
+//! of each contract and of the conformance suite (`testkit::storage`), never left to callers.
+//!
+//! Every method returns core's [`Error`](crate::Error): backends convert their own errors at their
+//! edge, report an unreachable backend as [`Error::Unavailable`](crate::Error::Unavailable), and
+//! never panic.
+
+use async_trait::async_trait;
+
+use crate::clock::UnixTime;
+use crate::error::Result;
+use crate::model::{
+    AuthorizationCode, Client, ClientId, Memory, MemoryPage, MemoryQuery, RefreshToken,
+    ScoredMemory, TagCount,
+};
+use crate::secret::SecretHash;
+
+/// Registered clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Stores a new client; [`Error::Conflict`](crate::Error::Conflict) when its id is taken.
+    async fn insert_client(&self, client: &Client) -> Result<()>;
+    /// The client with `id`, if registered.
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>>;
+}
+
+/// Authorization codes.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Stores a freshly issued code.
+    async fn put_code(&self, code: &AuthorizationCode) -> Result<()>;
+    /// Removes and returns the code with `hash`. Of any number of concurrent calls for one code,
+    /// exactly one gets it; a code expired at `now` is never returned.
+    async fn take_code(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<AuthorizationCode>>;
+}
+
+/// Refresh tokens and their families.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores a freshly issued refresh token.
+    async fn put_refresh(&self, token: &RefreshToken) -> Result<()>;
+    /// The refresh token with `hash` in whatever state it is, unless it expired at `now`.
+    async fn refresh(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<RefreshToken>>;
+    /// Marks the active token `old` as rotated and stores `successor`, as one atomic step. Returns
+    /// `false`, changing nothing, when `old` is not active (already rotated, revoked, expired or
+    /// unknown): of any number of concurrent rotations of one token, exactly one succeeds.
+    async fn rotate_refresh(
+        &self,
+        old: &SecretHash,
+        successor: &RefreshToken,
+        now: UnixTime,
+    ) -> Result<bool>;
+    /// Revokes every token of the family, all or nothing.
+    async fn revoke_family(&self, family_id: &str) -> Result<()>;
+}
+
+/// Named key material that must survive restarts and be shared by replicas.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// The key stored under `name`; when there is none, stores `candidate` and returns it. Replicas
+    /// racing to create the same key all end up with the one that was stored first.
+    async fn get_or_create_key(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// The memories of the memory service.
+#[async_trait]
+pub trait MemoryStore: Send + Sync {
+    /// Stores `memory` under its content hash, replacing one with the same hash. Returns whether it
+    /// was new.
+    async fn put_memory(&self, memory: &Memory) -> Result<bool>;
+    /// The memory with `content_hash`.
+    async fn memory(&self, content_hash: &str) -> Result<Option<Memory>>;
+    /// Deletes the memory with `content_hash`; returns whether there was one.
+    async fn delete_memory(&self, content_hash: &str) -> Result<bool>;
+    /// The memories passing `query`'s filters, newest first, paged by its offset and limit.
+    async fn list_memories(&self, query: &MemoryQuery) -> Result<MemoryPage>;
+    /// Up to `limit` memories most relevant to `text`, best first; none when nothing matches.
+    async fn search_memories(&self, text: &str, limit: usize) -> Result<Vec<ScoredMemory>>;
+    /// Every tag in use with its number of memories, most used first, then by name.
+    async fn tags(&self) -> Result<Vec<TagCount>>;
+}
+
+/// A complete storage backend: every role.
+pub trait Storage: ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore {}
+
+impl<T: ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore> Storage for T {}

@@ -1,0 +1,441 @@
+//! The storage conformance suite.
+
+use futures::future::join_all;
+
+use crate::model::{
+    AuthMethod, AuthorizationCode, Client, ClientId, ClientProfile, GrantType, Memory, MemoryQuery,
+    RedirectUri, RefreshState, RefreshToken, Scope, content_hash,
+};
+use crate::secret::{Secret, SecretHash};
+use crate::store::Storage;
+
+const NOW: i64 = 1_800_000_000;
+/// Concurrent callers in the race checks.
+const RACERS: usize = 16;
+
+/// Runs every rule on `storage`, which must be empty.
+pub async fn run(storage: &dyn Storage) {
+    clients(storage).await;
+    codes(storage).await;
+    refresh_tokens(storage).await;
+    keys(storage).await;
+    memories(storage).await;
+}
+
+fn client(id: &str) -> Client {
+    Client {
+        client_id: ClientId::new(id),
+        secret_hash: Some(Secret::new("s3cret").hash()),
+        redirect_uris: vec![RedirectUri::parse("https://example.com/cb").expect("valid")],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        auth_method: AuthMethod::ClientSecretBasic,
+        scope: [Scope::Read, Scope::Write].into_iter().collect(),
+        profile: ClientProfile {
+            client_name: Some("Conformance «test» client".into()),
+            contacts: vec!["ops@example.com".into()],
+            ..ClientProfile::default()
+        },
+        issued_at: NOW,
+    }
+}
+
+async fn clients(storage: &dyn Storage) {
+    let stored = client("client-a");
+    storage
+        .insert_client(&stored)
+        .await
+        .expect("insert a client");
+    let read = storage
+        .client(&stored.client_id)
+        .await
+        .expect("read a client");
+    assert_eq!(
+        read.as_ref(),
+        Some(&stored),
+        "a client reads back exactly as stored"
+    );
+    assert!(
+        storage.insert_client(&stored).await.is_err(),
+        "inserting a client id twice must fail, not overwrite"
+    );
+    assert!(
+        storage
+            .client(&ClientId::new("nobody"))
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
+fn code(secret: &Secret, expires_at: i64) -> AuthorizationCode {
+    AuthorizationCode {
+        code_hash: secret.hash(),
+        client_id: ClientId::new("client-a"),
+        redirect_uri: "https://example.com/cb".into(),
+        redirect_uri_sent: true,
+        scope: [Scope::Read].into_iter().collect(),
+        resource: "https://auth.example/mcp".into(),
+        code_challenge: None,
+        subject: "owner".into(),
+        issued_at: NOW,
+        expires_at,
+    }
+}
+
+async fn codes(storage: &dyn Storage) {
+    let secret = Secret::generate(32);
+    let stored = code(&secret, NOW + 600);
+    storage.put_code(&stored).await.expect("put a code");
+    let takes = join_all((0..RACERS).map(|_| storage.take_code(&stored.code_hash, NOW))).await;
+    let winners: Vec<_> = takes
+        .into_iter()
+        .map(|r| r.expect("take"))
+        .flatten()
+        .collect();
+    assert_eq!(
+        winners,
+        vec![stored.clone()],
+        "of {RACERS} concurrent takes exactly one wins"
+    );
+    assert!(
+        storage
+            .take_code(&stored.code_hash, NOW)
+            .await
+            .expect("take")
+            .is_none()
+    );
+
+    let expired = code(&Secret::generate(32), NOW + 600);
+    storage.put_code(&expired).await.expect("put a code");
+    assert!(
+        storage
+            .take_code(&expired.code_hash, NOW + 600)
+            .await
+            .expect("take")
+            .is_none(),
+        "a code is never returned at or after its expiry"
+    );
+    let unknown = SecretHash::of(b"unknown");
+    assert!(
+        storage
+            .take_code(&unknown, NOW)
+            .await
+            .expect("take")
+            .is_none()
+    );
+}
+
+fn refresh(secret: &Secret, family: &str) -> RefreshToken {
+    RefreshToken {
+        token_hash: secret.hash(),
+        family_id: family.into(),
+        client_id: ClientId::new("client-a"),
+        scope: [Scope::Read, Scope::OfflineAccess].into_iter().collect(),
+        resource: "https://auth.example/mcp".into(),
+        subject: "owner".into(),
+        issued_at: NOW,
+        expires_at: NOW + 3600,
+        state: RefreshState::Active,
+    }
+}
+
+async fn refresh_tokens(storage: &dyn Storage) {
+    let first = refresh(&Secret::generate(32), "family-1");
+    storage
+        .put_refresh(&first)
+        .await
+        .expect("put a refresh token");
+    assert_eq!(
+        storage.refresh(&first.token_hash, NOW).await.expect("read"),
+        Some(first.clone())
+    );
+    assert!(
+        storage
+            .refresh(&first.token_hash, first.expires_at)
+            .await
+            .expect("read")
+            .is_none(),
+        "an expired refresh token is never returned"
+    );
+
+    // Concurrent rotations of one token: exactly one succeeds.
+    let successors: Vec<_> = (0..RACERS)
+        .map(|_| refresh(&Secret::generate(32), "family-1"))
+        .collect();
+    let outcomes = join_all(
+        successors
+            .iter()
+            .map(|next| storage.rotate_refresh(&first.token_hash, next, NOW)),
+    )
+    .await;
+    let won: Vec<_> = outcomes
+        .iter()
+        .map(|r| *r.as_ref().expect("rotate"))
+        .collect();
+    assert_eq!(
+        won.iter().filter(|w| **w).count(),
+        1,
+        "exactly one of {RACERS} rotations wins"
+    );
+    let winner = &successors[won.iter().position(|w| *w).expect("one winner")];
+    let old = storage
+        .refresh(&first.token_hash, NOW)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        old.state,
+        RefreshState::Rotated,
+        "the rotated token is kept, marked rotated"
+    );
+    let current = storage
+        .refresh(&winner.token_hash, NOW)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(current.state, RefreshState::Active);
+    for loser in successors
+        .iter()
+        .zip(&won)
+        .filter(|(_, w)| !**w)
+        .map(|(s, _)| s)
+    {
+        assert!(
+            storage
+                .refresh(&loser.token_hash, NOW)
+                .await
+                .expect("read")
+                .is_none(),
+            "a losing rotation stores nothing"
+        );
+    }
+    let again = refresh(&Secret::generate(32), "family-1");
+    assert!(
+        !storage
+            .rotate_refresh(&first.token_hash, &again, NOW)
+            .await
+            .expect("rotate")
+    );
+
+    // Revoking the family reaches every member, and no other family.
+    let other = refresh(&Secret::generate(32), "family-2");
+    storage.put_refresh(&other).await.expect("put");
+    storage.revoke_family("family-1").await.expect("revoke");
+    for member in [&first.token_hash, &winner.token_hash] {
+        let state = storage
+            .refresh(member, NOW)
+            .await
+            .expect("read")
+            .expect("kept")
+            .state;
+        assert_eq!(
+            state,
+            RefreshState::Revoked,
+            "every member of a revoked family is revoked"
+        );
+    }
+    let next = refresh(&Secret::generate(32), "family-1");
+    assert!(
+        !storage
+            .rotate_refresh(&winner.token_hash, &next, NOW)
+            .await
+            .expect("rotate"),
+        "a revoked token cannot rotate"
+    );
+    let untouched = storage
+        .refresh(&other.token_hash, NOW)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        untouched.state,
+        RefreshState::Active,
+        "other families are untouched"
+    );
+}
+
+async fn keys(storage: &dyn Storage) {
+    let first = storage
+        .get_or_create_key("signer/test", b"candidate-1")
+        .await
+        .expect("create");
+    assert_eq!(first, b"candidate-1");
+    let second = storage
+        .get_or_create_key("signer/test", b"candidate-2")
+        .await
+        .expect("read");
+    assert_eq!(
+        second, b"candidate-1",
+        "an existing key is kept, the candidate dropped"
+    );
+    let racers = join_all((0..RACERS).map(|i| async move {
+        let candidate = format!("racer-{i}");
+        storage
+            .get_or_create_key("signer/race", candidate.as_bytes())
+            .await
+    }))
+    .await;
+    let keys: Vec<_> = racers.into_iter().map(|r| r.expect("race")).collect();
+    assert!(
+        keys.windows(2).all(|pair| pair[0] == pair[1]),
+        "racing creators agree on one key"
+    );
+}
+
+fn memory(content: &str, tags: &[&str], kind: Option<&str>, at: i64) -> Memory {
+    Memory {
+        content_hash: content_hash(content),
+        content: content.into(),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        memory_type: kind.map(str::to_owned),
+        metadata: serde_json::json!({"source": "testkit", "n": 1})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn memories(storage: &dyn Storage) {
+    let coffee = memory(
+        "The team prefers coffee over tea",
+        &["team", "drinks"],
+        Some("note"),
+        NOW,
+    );
+    let deploy = memory(
+        "Deploy on Tuesdays, never on Fridays",
+        &["team", "ops"],
+        Some("decision"),
+        NOW + 1,
+    );
+    let rust = memory("Rust 1.95 is the toolchain", &["ops"], None, NOW + 2);
+    for m in [&coffee, &deploy, &rust] {
+        assert!(
+            storage.put_memory(m).await.expect("put"),
+            "a new memory is reported as new"
+        );
+    }
+    let mut changed = coffee.clone();
+    changed.tags.push("preferences".into());
+    assert!(
+        !storage.put_memory(&changed).await.expect("put"),
+        "same hash replaces"
+    );
+    assert_eq!(
+        storage.memory(&coffee.content_hash).await.expect("get"),
+        Some(changed.clone())
+    );
+
+    let all = storage
+        .list_memories(&MemoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.total, 3);
+    let order: Vec<_> = all
+        .memories
+        .iter()
+        .map(|m| m.content_hash.clone())
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            rust.content_hash.clone(),
+            deploy.content_hash.clone(),
+            changed.content_hash.clone()
+        ],
+        "newest first"
+    );
+
+    let page = storage
+        .list_memories(&MemoryQuery {
+            offset: 1,
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!((page.total, page.memories.len()), (3, 1));
+    assert_eq!(
+        page.memories[0].content_hash, deploy.content_hash,
+        "paging skips offset"
+    );
+
+    let team = MemoryQuery {
+        tags: vec!["team".into()],
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(storage.list_memories(&team).await.expect("list").total, 2);
+    let both = MemoryQuery {
+        tags: vec!["team".into(), "ops".into()],
+        match_all: true,
+        limit: 10,
+        ..Default::default()
+    };
+    let both = storage.list_memories(&both).await.expect("list");
+    assert_eq!(
+        both.memories
+            .iter()
+            .map(|m| &m.content_hash)
+            .collect::<Vec<_>>(),
+        vec![&deploy.content_hash]
+    );
+    let notes = MemoryQuery {
+        memory_type: Some("note".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(storage.list_memories(&notes).await.expect("list").total, 1);
+
+    let hits = storage
+        .search_memories("fridays deploy", 5)
+        .await
+        .expect("search");
+    assert_eq!(
+        hits.first().map(|h| &h.memory.content_hash),
+        Some(&deploy.content_hash),
+        "best hit first"
+    );
+    assert!(hits.iter().all(|h| (0.0..=1.0).contains(&h.score)));
+    assert!(
+        storage
+            .search_memories("zebra", 5)
+            .await
+            .expect("search")
+            .is_empty(),
+        "no match, no hits"
+    );
+
+    let tags = storage.tags().await.expect("tags");
+    let summary: Vec<_> = tags.iter().map(|t| (t.tag.as_str(), t.count)).collect();
+    assert_eq!(
+        summary,
+        vec![("ops", 2), ("team", 2), ("drinks", 1), ("preferences", 1)]
+    );
+
+    assert!(
+        storage
+            .delete_memory(&rust.content_hash)
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !storage
+            .delete_memory(&rust.content_hash)
+            .await
+            .expect("delete"),
+        "deleting twice reports false"
+    );
+    assert!(
+        storage
+            .memory(&rust.content_hash)
+            .await
+            .expect("get")
+            .is_none()
+    );
+}

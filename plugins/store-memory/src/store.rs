@@ -1,0 +1,211 @@
+//! The in-memory implementation of every storage role.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use mcp_oauth_core::model::{
+    AuthorizationCode, Client, ClientId, Memory, MemoryPage, MemoryQuery, RefreshState,
+    RefreshToken, ScoredMemory, TagCount, relevance,
+};
+use mcp_oauth_core::secret::SecretHash;
+use mcp_oauth_core::{
+    ClientStore, Error, GrantStore, KeyStore, MemoryStore, Result, TokenStore, UnixTime,
+    async_trait,
+};
+use parking_lot::Mutex;
+
+/// How many records a table may hold before expired ones are swept on insert.
+const SWEEP_THRESHOLD: usize = 1024;
+
+/// Every storage role in process memory. Each role has its own lock, held only for map operations
+/// (never across an `.await`), which makes each trait method atomic.
+#[derive(Default)]
+pub struct InMemoryStorage {
+    clients: Mutex<HashMap<ClientId, Client>>,
+    codes: Mutex<HashMap<SecretHash, AuthorizationCode>>,
+    refresh_tokens: Mutex<HashMap<SecretHash, RefreshToken>>,
+    keys: Mutex<HashMap<String, Vec<u8>>>,
+    memories: Mutex<HashMap<String, Memory>>,
+}
+
+#[async_trait]
+impl ClientStore for InMemoryStorage {
+    async fn insert_client(&self, client: &Client) -> Result<()> {
+        match self.clients.lock().entry(client.client_id.clone()) {
+            Entry::Occupied(_) => Err(Error::Conflict(format!("client {}", client.client_id))),
+            Entry::Vacant(slot) => {
+                slot.insert(client.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>> {
+        Ok(self.clients.lock().get(id).cloned())
+    }
+}
+
+#[async_trait]
+impl GrantStore for InMemoryStorage {
+    async fn put_code(&self, code: &AuthorizationCode) -> Result<()> {
+        let mut codes = self.codes.lock();
+        if codes.len() >= SWEEP_THRESHOLD {
+            codes.retain(|_, kept| kept.expires_at > code.issued_at);
+        }
+        codes.insert(code.code_hash.clone(), code.clone());
+        Ok(())
+    }
+
+    async fn take_code(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<AuthorizationCode>> {
+        Ok(self
+            .codes
+            .lock()
+            .remove(hash)
+            .filter(|code| code.expires_at > now))
+    }
+}
+
+#[async_trait]
+impl TokenStore for InMemoryStorage {
+    async fn put_refresh(&self, token: &RefreshToken) -> Result<()> {
+        let mut tokens = self.refresh_tokens.lock();
+        if tokens.len() >= SWEEP_THRESHOLD {
+            tokens.retain(|_, kept| kept.expires_at > token.issued_at);
+        }
+        tokens.insert(token.token_hash.clone(), token.clone());
+        Ok(())
+    }
+
+    async fn refresh(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<RefreshToken>> {
+        Ok(self
+            .refresh_tokens
+            .lock()
+            .get(hash)
+            .filter(|token| token.expires_at > now)
+            .cloned())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old: &SecretHash,
+        successor: &RefreshToken,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let mut tokens = self.refresh_tokens.lock();
+        match tokens.get_mut(old) {
+            Some(token) if token.state == RefreshState::Active && token.expires_at > now => {
+                token.state = RefreshState::Rotated;
+            }
+            _ => return Ok(false),
+        }
+        tokens.insert(successor.token_hash.clone(), successor.clone());
+        Ok(true)
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<()> {
+        for token in self.refresh_tokens.lock().values_mut() {
+            if token.family_id == family_id {
+                token.state = RefreshState::Revoked;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl KeyStore for InMemoryStorage {
+    async fn get_or_create_key(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+        Ok(self
+            .keys
+            .lock()
+            .entry(name.to_owned())
+            .or_insert_with(|| candidate.to_vec())
+            .clone())
+    }
+}
+
+#[async_trait]
+impl MemoryStore for InMemoryStorage {
+    async fn put_memory(&self, memory: &Memory) -> Result<bool> {
+        Ok(self
+            .memories
+            .lock()
+            .insert(memory.content_hash.clone(), memory.clone())
+            .is_none())
+    }
+
+    async fn memory(&self, content_hash: &str) -> Result<Option<Memory>> {
+        Ok(self.memories.lock().get(content_hash).cloned())
+    }
+
+    async fn delete_memory(&self, content_hash: &str) -> Result<bool> {
+        Ok(self.memories.lock().remove(content_hash).is_some())
+    }
+
+    async fn list_memories(&self, query: &MemoryQuery) -> Result<MemoryPage> {
+        let mut matching: Vec<Memory> = self
+            .memories
+            .lock()
+            .values()
+            .filter(|m| query.accepts(m))
+            .cloned()
+            .collect();
+        sort_newest_first(&mut matching);
+        let total = matching.len();
+        let memories = matching
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .collect();
+        Ok(MemoryPage { memories, total })
+    }
+
+    async fn search_memories(&self, text: &str, limit: usize) -> Result<Vec<ScoredMemory>> {
+        let mut hits: Vec<ScoredMemory> = self
+            .memories
+            .lock()
+            .values()
+            .map(|memory| ScoredMemory {
+                score: relevance(text, &memory.content),
+                memory: memory.clone(),
+            })
+            .filter(|hit| hit.score > 0.0)
+            .collect();
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| newest_first(&a.memory, &b.memory))
+        });
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    async fn tags(&self) -> Result<Vec<TagCount>> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for memory in self.memories.lock().values() {
+            for tag in &memory.tags {
+                *counts.entry(tag.clone()).or_default() += 1;
+            }
+        }
+        let mut tags: Vec<TagCount> = counts
+            .into_iter()
+            .map(|(tag, count)| TagCount { tag, count })
+            .collect();
+        tags.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.tag.cmp(&b.tag)));
+        Ok(tags)
+    }
+}
+
+fn newest_first(a: &Memory, b: &Memory) -> std::cmp::Ordering {
+    b.created_at
+        .cmp(&a.created_at)
+        .then_with(|| a.content_hash.cmp(&b.content_hash))
+}
+
+fn sort_newest_first(memories: &mut [Memory]) {
+    memories.sort_by(newest_first);
+}
