@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::clock::UnixTime;
+use crate::error::OAuthError;
 use crate::secret::hex;
 
 /// A stored memory. Its identity is the hash of its normalised content.
@@ -23,6 +24,56 @@ pub struct Memory {
     pub created_at: UnixTime,
     /// Last change.
     pub updated_at: UnixTime,
+}
+
+/// Longest accepted memory content, in characters.
+pub const MAX_CONTENT_CHARS: usize = 100_000;
+/// Most tags on one memory.
+pub const MAX_TAGS: usize = 64;
+
+impl Memory {
+    /// A new memory from client input: content must not be blank; tags are trimmed, emptied ones
+    /// dropped, duplicates removed.
+    pub fn compose(
+        content: String,
+        tags: Vec<String>,
+        memory_type: Option<String>,
+        metadata: serde_json::Map<String, serde_json::Value>,
+        now: UnixTime,
+    ) -> Result<Self, OAuthError> {
+        if content.trim().is_empty() {
+            return Err(OAuthError::invalid_request("content must not be empty"));
+        }
+        if content.chars().count() > MAX_CONTENT_CHARS {
+            return Err(OAuthError::invalid_request(format!(
+                "content is longer than {MAX_CONTENT_CHARS} characters"
+            )));
+        }
+        Ok(Self {
+            content_hash: content_hash(&content),
+            content,
+            tags: normalize_tags(tags)?,
+            memory_type: memory_type.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
+            metadata,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+/// Tags trimmed, without empty ones or duplicates, in the order given.
+pub fn normalize_tags(tags: Vec<String>) -> Result<Vec<String>, OAuthError> {
+    let mut kept: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim();
+        if !tag.is_empty() && !kept.iter().any(|k| k == tag) {
+            kept.push(tag.to_owned());
+        }
+    }
+    if kept.len() > MAX_TAGS {
+        return Err(OAuthError::invalid_request(format!("at most {MAX_TAGS} tags")));
+    }
+    Ok(kept)
 }
 
 /// The identity of `content`: SHA-256 of its trimmed, lower-cased text, hex-encoded.

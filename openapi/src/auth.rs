@@ -1,0 +1,179 @@
+//! Who is calling a protected endpoint: a bearer access token or the owner's API key, carried as
+//! `Authorization: Bearer`, `X-API-Key` or `?api_key=`. One extractor, [`Auth`], documents all
+//! carriers in the spec (plus the OAuth2 authorization-code flow for Swagger UI's Authorize button)
+//! and does the checking; handlers then demand a scope with [`Principal::require`].
+
+use std::sync::Arc;
+
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::engine::Principal;
+use mcp_oauth_core::model::Scope;
+use poem::{IntoResponse, Request, RequestBody};
+use poem_openapi::registry::{
+    MetaOAuthFlow, MetaOAuthFlows, MetaOAuthScope, MetaSecurityScheme, Registry,
+};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, OAuthScopes};
+
+use crate::state::AppState;
+
+/// The scopes, as declared on each operation of the spec.
+#[derive(Debug, Clone, Copy, OAuthScopes)]
+pub enum ApiScope {
+    /// Read your memories
+    #[oai(rename = "read")]
+    Read,
+    /// Store, change and delete your memories
+    #[oai(rename = "write")]
+    Write,
+    /// Administer the memory service and its OAuth clients
+    #[oai(rename = "admin")]
+    Admin,
+}
+
+/// An authenticated caller of a protected endpoint.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Principal);
+
+impl Auth {
+    /// Succeeds when the caller holds `scope`; otherwise `insufficient_scope`.
+    pub fn require(&self, scope: Scope) -> Result<&Principal, OAuthError> {
+        self.0.require(scope).map(|()| &self.0)
+    }
+}
+
+/// The security schemes' names in the spec.
+const OAUTH2: &str = "oauth2";
+const BEARER: &str = "bearer";
+const API_KEY_HEADER: &str = "api_key_header";
+const API_KEY_QUERY: &str = "api_key_query";
+
+/// Authenticates a request from any carrier; the principal or `invalid_token`.
+pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, OAuthError> {
+    if let Some(value) = req.headers().get(poem::http::header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|text| {
+                let (scheme, token) = text.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or_else(|| {
+                OAuthError::invalid_token("the Authorization header must be 'Bearer <token>'")
+            })?;
+        if state.is_api_key(token) {
+            return Ok(Principal::owner());
+        }
+        return state.engine.verify_access_token(token).await;
+    }
+    let key = req
+        .headers()
+        .get("x-api-key")
+        .map(|value| value.to_str().unwrap_or_default().to_owned())
+        .or_else(|| query_api_key(req));
+    match key {
+        Some(key) if state.is_api_key(&key) => Ok(Principal::owner()),
+        Some(_) => Err(OAuthError::invalid_token("the API key is not valid")),
+        None if state.allow_anonymous => Ok(Principal {
+            subject: "anonymous".into(),
+            client_id: None,
+            scopes: [Scope::Read, Scope::Write].into_iter().collect(),
+        }),
+        None => Err(OAuthError::invalid_token(
+            "authentication required: send a bearer access token or the API key",
+        )),
+    }
+}
+
+fn query_api_key(req: &Request) -> Option<String> {
+    url::form_urlencoded::parse(req.uri().query()?.as_bytes())
+        .find(|(name, _)| name == "api_key")
+        .map(|(_, value)| value.into_owned())
+}
+
+impl<'a> ApiExtractor<'a> for Auth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        let scopes = <ApiScope as OAuthScopes>::meta()
+            .into_iter()
+            .map(|scope| MetaOAuthScope { name: scope.name, description: scope.description })
+            .collect();
+        registry.create_security_scheme(
+            OAUTH2,
+            MetaSecurityScheme {
+                ty: "oauth2",
+                description: Some(
+                    "Authorization code with PKCE (S256) against this very server. Swagger UI's \
+                     Authorize button registers nothing by itself: register a public client with \
+                     redirect URI `{origin}/docs/oauth-receiver.html` first and use its client_id.",
+                ),
+                name: None,
+                key_in: None,
+                scheme: None,
+                bearer_format: None,
+                flows: Some(MetaOAuthFlows {
+                    implicit: None,
+                    password: None,
+                    client_credentials: None,
+                    authorization_code: Some(MetaOAuthFlow {
+                        authorization_url: Some("/oauth/authorize"),
+                        token_url: Some("/oauth/token"),
+                        refresh_url: Some("/oauth/token"),
+                        scopes,
+                    }),
+                }),
+                openid_connect_url: None,
+            },
+        );
+        registry.create_security_scheme(
+            BEARER,
+            MetaSecurityScheme {
+                ty: "http",
+                description: Some("An access token from /oauth/token, or the API key (MCP_API_KEY)"),
+                name: None,
+                key_in: None,
+                scheme: Some("bearer"),
+                bearer_format: Some("JWT"),
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+        for (scheme_name, key_in, key_name) in
+            [(API_KEY_HEADER, "header", "X-API-Key"), (API_KEY_QUERY, "query", "api_key")]
+        {
+            registry.create_security_scheme(
+                scheme_name,
+                MetaSecurityScheme {
+                    ty: "apiKey",
+                    description: Some("The owner's API key (MCP_API_KEY): every scope"),
+                    name: Some(key_name),
+                    key_in: Some(key_in),
+                    scheme: None,
+                    bearer_format: None,
+                    flows: None,
+                    openid_connect_url: None,
+                },
+            );
+        }
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec![OAUTH2, BEARER, API_KEY_HEADER, API_KEY_QUERY]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = req
+            .data::<Arc<AppState>>()
+            .ok_or_else(|| poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR))?;
+        authenticate(req, state)
+            .await
+            .map(Auth)
+            .map_err(|error| poem::Error::from_response(state.fail(error).into_response()))
+    }
+}

@@ -1,0 +1,226 @@
+//! The authorization endpoint: `GET /oauth/authorize` validates the request and either redirects
+//! at once (auto-approve) or shows the consent page; `POST /oauth/authorize` takes the owner's
+//! decision from that page.
+
+use std::sync::Arc;
+
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::engine::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
+use poem::Request;
+use poem_openapi::param::Query;
+use poem_openapi::payload::{Form, Html};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+
+use crate::consent_page::{ConsentPage, canonical};
+use crate::error::ErrorResponse;
+use crate::state::AppState;
+use crate::tags::ApiTags;
+
+/// The parameters RFC 6749 §3.1 forbids repeating.
+const SINGLE_PARAMETERS: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "resource",
+];
+
+/// Answers of the authorization endpoint.
+#[derive(Debug, ApiResponse)]
+pub enum AuthorizeResponse {
+    /// Back to the client: `code`, `state` and `iss` on success; `error`, `error_description`,
+    /// `state` and `iss` on failure (RFC 6749 §4.1.2, RFC 9207).
+    #[oai(status = 302)]
+    Redirect(#[oai(header = "Location")] String),
+    /// After the consent form: back to the client, as with 302.
+    #[oai(status = 303)]
+    SeeOther(#[oai(header = "Location")] String),
+    /// The consent page: the owner approves with the API key.
+    #[oai(status = 200)]
+    Consent(
+        Html<String>,
+        #[oai(header = "Content-Security-Policy")] String,
+        #[oai(header = "X-Frame-Options")] String,
+        #[oai(header = "Referrer-Policy")] String,
+    ),
+    /// The consent form was submitted with a wrong API key; the page is shown again.
+    #[oai(status = 403)]
+    ConsentRejected(
+        Html<String>,
+        #[oai(header = "Content-Security-Policy")] String,
+        #[oai(header = "X-Frame-Options")] String,
+        #[oai(header = "Referrer-Policy")] String,
+    ),
+}
+
+/// The consent form, as posted back by the page.
+#[derive(Debug, Object, Deserialize)]
+pub struct ConsentForm {
+    /// The authorization request's `response_type`.
+    pub response_type: Option<String>,
+    /// The authorization request's `client_id`.
+    pub client_id: Option<String>,
+    /// The authorization request's `redirect_uri`.
+    pub redirect_uri: Option<String>,
+    /// The authorization request's `scope`.
+    pub scope: Option<String>,
+    /// The authorization request's `state`.
+    pub state: Option<String>,
+    /// The authorization request's `code_challenge`.
+    pub code_challenge: Option<String>,
+    /// The authorization request's `code_challenge_method`.
+    pub code_challenge_method: Option<String>,
+    /// The authorization request's `resource`.
+    pub resource: Option<String>,
+    /// The anti-forgery token of the page.
+    pub csrf_token: String,
+    /// `approve` or `deny`.
+    pub decision: String,
+    /// The owner's API key; needed to approve.
+    pub api_key: Option<String>,
+}
+
+/// The authorization endpoint.
+pub struct AuthorizeApi {
+    /// Shared state.
+    pub state: Arc<AppState>,
+}
+
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+
+#[OpenApi(tag = "ApiTags::OAuth")]
+impl AuthorizeApi {
+    /// Start an authorization (code flow with PKCE S256)
+    ///
+    /// An unknown client or unregistered redirect URI is answered here and never redirected.
+    #[oai(path = "/oauth/authorize", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn authorize(
+        &self,
+        req: &Request,
+        /// Must be `code`.
+        response_type: Query<Option<String>>,
+        /// The registered client.
+        client_id: Query<Option<String>>,
+        /// A registered redirect URI (loopback URIs match on any port).
+        redirect_uri: Query<Option<String>>,
+        /// Space-delimited scopes; default: the client's registered scope.
+        scope: Query<Option<String>>,
+        /// Opaque value returned to the client.
+        state: Query<Option<String>>,
+        /// BASE64URL(SHA256(code_verifier)); required for public clients.
+        code_challenge: Query<Option<String>>,
+        /// Must be `S256`.
+        code_challenge_method: Query<Option<String>>,
+        /// RFC 8707 resource indicator; default `{issuer}/mcp`.
+        resource: Query<Option<String>>,
+    ) -> Result<AuthorizeResponse, ErrorResponse> {
+        if let Some(name) = repeated_parameter(req.uri().query().unwrap_or_default()) {
+            return Err(self.state.fail(OAuthError::invalid_request(format!(
+                "parameter {name} must not be repeated (RFC 6749 §3.1)"
+            ))));
+        }
+        let request = AuthorizationRequest {
+            response_type: response_type.0,
+            client_id: client_id.0,
+            redirect_uri: redirect_uri.0,
+            scope: scope.0,
+            state: state.0,
+            code_challenge: code_challenge.0,
+            code_challenge_method: code_challenge_method.0,
+            resource: resource.0,
+        };
+        let validated = match self.validate(&request).await? {
+            Ok(validated) => validated,
+            Err(redirect) => return Ok(redirect),
+        };
+        if self.state.auto_approve {
+            return self.approve(&validated).await.map(AuthorizeResponse::Redirect);
+        }
+        let now = self.state.engine.clock().now();
+        let csrf_token = self.state.consent_seal.seal(&canonical(&request), now);
+        let page = ConsentPage { request: &request, validated: &validated, csrf_token: &csrf_token };
+        Ok(AuthorizeResponse::Consent(Html(page.render(None)), CSP.into(), "DENY".into(), "no-referrer".into()))
+    }
+
+    /// Approve or deny an authorization (the consent page's form)
+    #[oai(path = "/oauth/authorize", method = "post")]
+    async fn decide(&self, form: Form<ConsentForm>) -> Result<AuthorizeResponse, ErrorResponse> {
+        let form = form.0;
+        let request = AuthorizationRequest {
+            response_type: form.response_type,
+            client_id: form.client_id,
+            redirect_uri: form.redirect_uri,
+            scope: form.scope,
+            state: form.state,
+            code_challenge: form.code_challenge,
+            code_challenge_method: form.code_challenge_method,
+            resource: form.resource,
+        };
+        let now = self.state.engine.clock().now();
+        if !self.state.consent_seal.open(&form.csrf_token, &canonical(&request), now) {
+            return Err(self.state.fail(OAuthError::invalid_request(
+                "the consent form is forged, altered or expired; start the authorization again",
+            )));
+        }
+        let validated = match self.validate(&request).await? {
+            Ok(validated) => validated,
+            Err(redirect) => return Ok(redirect),
+        };
+        match form.decision.as_str() {
+            "deny" => Ok(AuthorizeResponse::SeeOther(self.state.engine.deny(&validated))),
+            "approve" if form.api_key.as_deref().is_some_and(|key| self.state.is_api_key(key)) => {
+                tracing::info!(client_id = %validated.client.client_id, "authorization approved");
+                self.approve(&validated).await.map(AuthorizeResponse::SeeOther)
+            }
+            "approve" => {
+                tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong API key");
+                let csrf_token = self.state.consent_seal.seal(&canonical(&request), now);
+                let page =
+                    ConsentPage { request: &request, validated: &validated, csrf_token: &csrf_token };
+                let html = page.render(Some("That API key is not correct."));
+                Ok(AuthorizeResponse::ConsentRejected(Html(html), CSP.into(), "DENY".into(), "no-referrer".into()))
+            }
+            _ => Err(self.state.fail(OAuthError::invalid_request("decision must be approve or deny"))),
+        }
+    }
+}
+
+impl AuthorizeApi {
+    /// The validated request; `Ok(Err(redirect))` for an error to send back to the client; `Err`
+    /// for an error to show here.
+    async fn validate(
+        &self,
+        request: &AuthorizationRequest,
+    ) -> Result<Result<ValidatedAuthorization, AuthorizeResponse>, ErrorResponse> {
+        match self.state.engine.validate_authorization(request).await {
+            Ok(validated) => Ok(Ok(validated)),
+            Err(AuthorizeFailure::Redirect(error, url)) => {
+                tracing::info!(error = %error.code, "authorization request refused");
+                Ok(Err(AuthorizeResponse::Redirect(url)))
+            }
+            Err(AuthorizeFailure::NotRedirectable(error)) => Err(self.state.fail(error)),
+        }
+    }
+
+    async fn approve(&self, validated: &ValidatedAuthorization) -> Result<String, ErrorResponse> {
+        self.state.engine.approve(validated, "owner").await.map_err(|e| self.state.fail(e))
+    }
+}
+
+/// The first of the single-valued parameters that appears more than once in `query`.
+fn repeated_parameter(query: &str) -> Option<&'static str> {
+    let mut seen = [false; SINGLE_PARAMETERS.len()];
+    for (name, _) in url::form_urlencoded::parse(query.as_bytes()) {
+        if let Some(index) = SINGLE_PARAMETERS.iter().position(|p| *p == name) {
+            if std::mem::replace(&mut seen[index], true) {
+                return Some(SINGLE_PARAMETERS[index]);
+            }
+        }
+    }
+    None
+}

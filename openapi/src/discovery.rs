@@ -1,0 +1,164 @@
+//! Discovery: authorization-server metadata (RFC 8414) at every path MCP clients try, and
+//! protected-resource metadata (RFC 9728). Both documents are built once at start.
+
+use std::sync::Arc;
+
+use mcp_oauth_core::model::{AuthMethod, GrantType, Scope};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use crate::state::AppState;
+use crate::tags::ApiTags;
+
+/// RFC 8414 authorization-server metadata.
+#[derive(Clone, Debug, Object)]
+pub struct AuthorizationServerMetadata {
+    /// The issuer identifier; byte-equal to `authorization_servers[0]` of the resource metadata.
+    pub issuer: String,
+    /// The authorization endpoint.
+    pub authorization_endpoint: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// The dynamic client registration endpoint (RFC 7591).
+    pub registration_endpoint: String,
+    /// The public keys of asymmetric signers (absent for HS256).
+    #[oai(skip_serializing_if_is_none)]
+    pub jwks_uri: Option<String>,
+    /// Scopes clients may ask for.
+    pub scopes_supported: Vec<String>,
+    /// Always `["code"]`.
+    pub response_types_supported: Vec<String>,
+    /// Always `["query"]`.
+    pub response_modes_supported: Vec<String>,
+    /// The grant types of the token endpoint.
+    pub grant_types_supported: Vec<String>,
+    /// Client authentication methods of the token endpoint.
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// Always `["S256"]`: `plain` is refused.
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: authorization responses carry `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+    /// Human-readable documentation: the Swagger UI.
+    pub service_documentation: String,
+}
+
+/// RFC 9728 protected-resource metadata.
+#[derive(Clone, Debug, Object)]
+pub struct ProtectedResourceMetadata {
+    /// The protected resource: `{issuer}/mcp`.
+    pub resource: String,
+    /// The authorization servers that issue tokens for it.
+    pub authorization_servers: Vec<String>,
+    /// Scopes the resource understands.
+    pub scopes_supported: Vec<String>,
+    /// How tokens are presented: `["header"]`.
+    pub bearer_methods_supported: Vec<String>,
+    /// A name for people.
+    pub resource_name: String,
+    /// Human-readable documentation.
+    pub resource_documentation: String,
+}
+
+impl AuthorizationServerMetadata {
+    /// The metadata of the server at `issuer`; `jwks` when the signer publishes public keys.
+    pub fn new(issuer: &str, jwks: bool) -> Self {
+        let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            issuer: issuer.to_owned(),
+            authorization_endpoint: format!("{issuer}/oauth/authorize"),
+            token_endpoint: format!("{issuer}/oauth/token"),
+            registration_endpoint: format!("{issuer}/oauth/register"),
+            jwks_uri: jwks.then(|| format!("{issuer}/oauth/jwks.json")),
+            scopes_supported: Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+            response_types_supported: strings(&["code"]),
+            response_modes_supported: strings(&["query"]),
+            grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str().to_owned()).collect(),
+            token_endpoint_auth_methods_supported: AuthMethod::ALL
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            code_challenge_methods_supported: strings(&["S256"]),
+            authorization_response_iss_parameter_supported: true,
+            service_documentation: format!("{issuer}/docs"),
+        }
+    }
+}
+
+impl ProtectedResourceMetadata {
+    /// The metadata of the `/mcp` resource of the server at `issuer`.
+    pub fn new(issuer: &str) -> Self {
+        Self {
+            resource: format!("{issuer}/mcp"),
+            authorization_servers: vec![issuer.to_owned()],
+            scopes_supported: [Scope::Read, Scope::Write, Scope::Admin]
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            bearer_methods_supported: vec!["header".to_owned()],
+            resource_name: "MCP Memory Service".to_owned(),
+            resource_documentation: format!("{issuer}/docs"),
+        }
+    }
+}
+
+/// The discovery endpoints.
+pub struct DiscoveryApi {
+    server: AuthorizationServerMetadata,
+    resource: ProtectedResourceMetadata,
+}
+
+impl DiscoveryApi {
+    /// The endpoints, with their documents built once from `state`.
+    pub fn new(state: &Arc<AppState>) -> Self {
+        let jwks = !state.engine.signer().public_keys().is_empty();
+        Self {
+            server: AuthorizationServerMetadata::new(state.issuer(), jwks),
+            resource: ProtectedResourceMetadata::new(state.issuer()),
+        }
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Discovery")]
+impl DiscoveryApi {
+    /// Authorization-server metadata (RFC 8414)
+    #[oai(path = "/.well-known/oauth-authorization-server", method = "get")]
+    async fn authorization_server(&self) -> Json<AuthorizationServerMetadata> {
+        Json(self.server.clone())
+    }
+
+    /// Authorization-server metadata for the `/mcp` resource (RFC 8414 §3.1 path insertion)
+    #[oai(path = "/.well-known/oauth-authorization-server/mcp", method = "get")]
+    async fn authorization_server_mcp(&self) -> Json<AuthorizationServerMetadata> {
+        Json(self.server.clone())
+    }
+
+    /// The same metadata at the OpenID Connect discovery path, which some MCP clients try
+    #[oai(path = "/.well-known/openid-configuration", method = "get")]
+    async fn openid_configuration(&self) -> Json<AuthorizationServerMetadata> {
+        Json(self.server.clone())
+    }
+
+    /// The same metadata at the OpenID Connect path with `/mcp` inserted
+    #[oai(path = "/.well-known/openid-configuration/mcp", method = "get")]
+    async fn openid_configuration_mcp(&self) -> Json<AuthorizationServerMetadata> {
+        Json(self.server.clone())
+    }
+
+    /// The same metadata at the OpenID Connect path appended to `/mcp`
+    #[oai(path = "/mcp/.well-known/openid-configuration", method = "get")]
+    async fn mcp_openid_configuration(&self) -> Json<AuthorizationServerMetadata> {
+        Json(self.server.clone())
+    }
+
+    /// Protected-resource metadata (RFC 9728)
+    #[oai(path = "/.well-known/oauth-protected-resource", method = "get")]
+    async fn protected_resource(&self) -> Json<ProtectedResourceMetadata> {
+        Json(self.resource.clone())
+    }
+
+    /// Protected-resource metadata of the `/mcp` resource (RFC 9728 §3.1 path insertion)
+    #[oai(path = "/.well-known/oauth-protected-resource/mcp", method = "get")]
+    async fn protected_resource_mcp(&self) -> Json<ProtectedResourceMetadata> {
+        Json(self.resource.clone())
+    }
+}

@@ -1,0 +1,79 @@
+//! Swagger UI at `/docs`, set up so that its Authorize button runs the authorization-code flow with
+//! PKCE against this very server, as the built-in public client `swagger-ui`.
+
+use mcp_oauth_core::AuthorizationServer;
+use mcp_oauth_core::Error;
+use mcp_oauth_core::model::{AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope};
+use poem::endpoint::make_sync;
+use poem::web::Html;
+use poem::{Endpoint, EndpointExt, IntoResponse};
+
+/// The client id Swagger UI authorizes as.
+pub const SWAGGER_CLIENT_ID: &str = "swagger-ui";
+
+/// Registers the `swagger-ui` public client (redirect URI `{issuer}/docs/oauth-receiver.html`)
+/// unless it exists.
+pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_core::Result<()> {
+    let issuer = &engine.config().issuer;
+    let redirect = RedirectUri::parse(&format!("{issuer}/docs/oauth-receiver.html"))
+        .map_err(|e| Error::Config {
+            variable: "MCP_OAUTH_ISSUER".into(),
+            got: issuer.clone(),
+            expected: format!("an http(s) URL usable as a redirect base ({})", e.description),
+        })?;
+    let id = ClientId::new(SWAGGER_CLIENT_ID);
+    if let Some(existing) = engine.storage().client(&id).await? {
+        if !existing.redirect_uris.contains(&redirect) {
+            tracing::warn!(
+                "the stored swagger-ui client redirects elsewhere than {redirect}; Swagger UI's \
+                 Authorize button will not work until the issuer matches its first start"
+            );
+        }
+        return Ok(());
+    }
+    let client = Client {
+        client_id: id,
+        secret_hash: None,
+        redirect_uris: vec![redirect],
+        grant_types: vec![GrantType::AuthorizationCode],
+        auth_method: AuthMethod::None,
+        scope: [Scope::Read, Scope::Write, Scope::Admin].into_iter().collect(),
+        profile: ClientProfile {
+            client_name: Some("Swagger UI of this server".into()),
+            ..ClientProfile::default()
+        },
+        issued_at: engine.clock().now(),
+    };
+    match engine.storage().insert_client(&client).await {
+        Ok(()) | Err(Error::Conflict(_)) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+/// The Swagger UI endpoint for `swagger_ui` (poem-openapi's), with PKCE and the built-in client
+/// preset on its Authorize dialog.
+pub fn swagger_ui(swagger: impl Endpoint + 'static, page: String) -> impl Endpoint {
+    let page = with_pkce(&page);
+    swagger.around(move |inner, req| {
+        let page = page.clone();
+        async move {
+            match req.uri().path() {
+                "" | "/" => Ok(make_sync(move |_| Html(page.clone())).call(req).await?.into_response()),
+                _ => Ok(inner.call(req).await?.into_response()),
+            }
+        }
+    })
+}
+
+/// Adds PKCE and the client id to the Authorize dialog of poem-openapi's Swagger UI page. A test
+/// checks the served page carries them, so a template change upstream is caught.
+fn with_pkce(page: &str) -> String {
+    page.replacen("SwaggerUIBundle({", "const ui = SwaggerUIBundle({", 1).replacen(
+        "</script>\n\n</body>",
+        &format!(
+            "ui.initOAuth({{ clientId: \"{SWAGGER_CLIENT_ID}\", usePkceWithAuthorizationCodeGrant: \
+             true, scopes: \"read write\" }});\n</script>\n\n</body>"
+        ),
+        1,
+    )
+}

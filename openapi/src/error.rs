@@ -1,0 +1,117 @@
+//! The one place where an error becomes an HTTP answer: status, RFC-shaped JSON body
+//! (`error`, `error_description`) and, where the RFCs ask for it, `WWW-Authenticate`.
+
+use mcp_oauth_core::{ErrorCode, OAuthError};
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+/// An error answer (RFC 6749 §5.2, RFC 6750 §3, RFC 7591 §3.2.2).
+#[derive(Clone, Debug, Object)]
+pub struct ErrorBody {
+    /// A registered error code, e.g. `invalid_request`.
+    pub error: String,
+    /// What went wrong, for the developer of the client.
+    pub error_description: String,
+}
+
+/// Every error status an operation can answer with; the body is always an [`ErrorBody`].
+#[derive(Debug, ApiResponse)]
+pub enum ErrorResponse {
+    /// The request is malformed, or a parameter or grant is invalid.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing, invalid or expired credentials. `WWW-Authenticate` names the scheme and, for
+    /// bearer tokens, where to find the protected-resource metadata.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
+    /// The credentials lack the scope this operation needs (`insufficient_scope`, with the scope in
+    /// `WWW-Authenticate`), or the owner denied the request.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] Option<String>),
+    /// No such resource.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The request is too large.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The request's content type is not one this operation accepts.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many requests; retry later.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
+    /// An internal error.
+    #[oai(status = 500)]
+    ServerError(Json<ErrorBody>),
+    /// Storage is unavailable; retry later.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+/// What the error renderer needs to know about this server.
+#[derive(Clone, Debug)]
+pub struct Challenge {
+    /// `{issuer}/.well-known/oauth-protected-resource/mcp`, named in bearer challenges (RFC 9728 §5.1).
+    pub resource_metadata: String,
+}
+
+impl Challenge {
+    /// Turns a protocol error into its HTTP answer.
+    pub fn render(&self, error: &OAuthError) -> ErrorResponse {
+        self.render_with_status(error, None)
+    }
+
+    /// Like [`render`](Self::render), with a status other than the code's own (404, 405, 413, 415
+    /// for `invalid_request`).
+    pub fn render_with_status(&self, error: &OAuthError, status: Option<StatusCode>) -> ErrorResponse {
+        let body = Json(ErrorBody {
+            error: error.code.as_str().to_owned(),
+            error_description: error.description.to_string(),
+        });
+        let bearer = |code: ErrorCode, scope: Option<&str>| {
+            let scope = scope.map(|s| format!(", scope=\"{s}\"")).unwrap_or_default();
+            format!(
+                "Bearer error=\"{code}\", error_description=\"{}\"{scope}, resource_metadata=\"{}\"",
+                quoted(&error.description),
+                self.resource_metadata
+            )
+        };
+        match status {
+            Some(StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) => {
+                return ErrorResponse::NotFound(body);
+            }
+            Some(StatusCode::PAYLOAD_TOO_LARGE) => return ErrorResponse::PayloadTooLarge(body),
+            Some(StatusCode::UNSUPPORTED_MEDIA_TYPE) => {
+                return ErrorResponse::UnsupportedMediaType(body);
+            }
+            Some(StatusCode::TOO_MANY_REQUESTS) => return ErrorResponse::TooManyRequests(body),
+            _ => {}
+        }
+        match error.code {
+            ErrorCode::InvalidToken => {
+                ErrorResponse::Unauthorized(body, bearer(ErrorCode::InvalidToken, None))
+            }
+            ErrorCode::InsufficientScope => ErrorResponse::Forbidden(
+                body,
+                Some(bearer(ErrorCode::InsufficientScope, error.required_scope.as_deref())),
+            ),
+            // RFC 6749 §5.2: a failed client authentication may answer 401 with the scheme used.
+            ErrorCode::InvalidClient => {
+                ErrorResponse::Unauthorized(body, "Basic realm=\"mcp-oauth\"".to_owned())
+            }
+            ErrorCode::AccessDenied => ErrorResponse::Forbidden(body, None),
+            ErrorCode::ServerError => ErrorResponse::ServerError(body),
+            ErrorCode::TemporarilyUnavailable => ErrorResponse::Unavailable(body),
+            _ => ErrorResponse::BadRequest(body),
+        }
+    }
+}
+
+/// `text` made safe inside an RFC 7230 quoted-string.
+fn quoted(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
+        .collect()
+}

@@ -1,0 +1,76 @@
+//! The typed HTTP surface of the MCP OAuth server: every operation is a poem-openapi handler, so
+//! the OpenAPI spec (`/openapi.json`, `/openapi.yaml`, Swagger UI at `/docs`) is generated from
+//! the code that serves it.
+//!
+//! [`endpoint`] assembles the operations with the middleware every route shares: RFC-shaped JSON
+//! for every error (the framework's own included), body-size limits, `Cache-Control: no-store` on
+//! OAuth answers, and a panic catcher that still answers in JSON.
+
+mod auth;
+mod authorize;
+mod consent_page;
+mod discovery;
+mod docs;
+mod error;
+mod health;
+mod memories;
+mod middleware;
+mod register;
+mod state;
+mod tags;
+mod token;
+
+use std::sync::Arc;
+
+pub use auth::{Auth, authenticate};
+pub use discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata};
+pub use docs::{SWAGGER_CLIENT_ID, register_swagger_client};
+pub use error::{Challenge, ErrorBody, ErrorResponse};
+pub use state::AppState;
+
+use poem::{Endpoint, Route};
+use poem_openapi::OpenApiService;
+
+/// The title of the API in the spec.
+pub const TITLE: &str = "MCP Memory Service";
+
+/// The OpenAPI service over every operation group.
+pub fn api_service(
+    state: &Arc<AppState>,
+) -> OpenApiService<
+    (
+        discovery::DiscoveryApi,
+        register::RegisterApi,
+        authorize::AuthorizeApi,
+        token::TokenApi,
+        memories::MemoryApi,
+        health::HealthApi,
+    ),
+    (),
+> {
+    let apis = (
+        discovery::DiscoveryApi::new(state),
+        register::RegisterApi { state: state.clone() },
+        authorize::AuthorizeApi { state: state.clone() },
+        token::TokenApi { state: state.clone() },
+        memories::MemoryApi { state: state.clone() },
+        health::HealthApi { state: state.clone() },
+    );
+    OpenApiService::new(apis, TITLE, env!("CARGO_PKG_VERSION")).description(
+        "OAuth 2.1 authorization server (dynamic client registration, authorization code with \
+         PKCE, refresh rotation, client credentials) and the memory service it protects.",
+    )
+}
+
+/// Every route of the HTTP surface, with the shared middleware. `oauth_enabled: false` answers
+/// 404 on the OAuth and discovery routes (API key only, like `MCP_OAUTH_ENABLED=false`).
+pub fn endpoint(state: Arc<AppState>, oauth_enabled: bool) -> impl Endpoint {
+    let service = api_service(&state);
+    let docs = docs::swagger_ui(service.swagger_ui(), service.swagger_ui_html());
+    let route = Route::new()
+        .at("/openapi.json", service.spec_endpoint())
+        .at("/openapi.yaml", service.spec_endpoint_yaml())
+        .nest("/docs", docs)
+        .nest("/", service);
+    middleware::Shared::new(route, state, oauth_enabled)
+}

@@ -1,0 +1,49 @@
+//! What every handler shares: the engine, the owner's API key and the consent policy.
+
+use std::sync::Arc;
+
+use mcp_oauth_core::AuthorizationServer;
+use mcp_oauth_core::engine::ConsentSeal;
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::secret::SecretHash;
+
+use crate::error::{Challenge, ErrorResponse};
+
+/// The shared state of the HTTP surface.
+pub struct AppState {
+    /// The OAuth engine.
+    pub engine: Arc<AuthorizationServer>,
+    /// The hash of the owner's legacy API key (`MCP_API_KEY`): grants every scope, approves
+    /// consent.
+    pub api_key: Option<SecretHash>,
+    /// Whether authorization requests are approved without showing the consent page.
+    pub auto_approve: bool,
+    /// Whether requests without credentials get `read write` (development only).
+    pub allow_anonymous: bool,
+    /// Seals consent forms against forgery.
+    pub consent_seal: ConsentSeal,
+    /// The name of the storage plugin in use.
+    pub storage_name: String,
+    /// The name of the signer plugin in use.
+    pub signer_name: String,
+    /// Renders errors with this server's bearer challenge.
+    pub challenge: Challenge,
+}
+
+impl AppState {
+    /// The issuer URL.
+    pub fn issuer(&self) -> &str {
+        &self.engine.config().issuer
+    }
+
+    /// Whether `candidate` is the owner's API key (hashes compared in constant time, so neither
+    /// content nor length leaks).
+    pub fn is_api_key(&self, candidate: &str) -> bool {
+        self.api_key.as_ref().is_some_and(|key| key.matches(candidate))
+    }
+
+    /// The HTTP answer for `error`.
+    pub fn fail(&self, error: impl Into<OAuthError>) -> ErrorResponse {
+        self.challenge.render(&error.into())
+    }
+}
