@@ -1,0 +1,148 @@
+//! Turning settings into a running server: plugins chosen by name, the engine, the HTTP surface,
+//! graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_oauth_core::engine::ConsentSeal;
+use mcp_oauth_core::registry::{self, SignerContext};
+use mcp_oauth_core::secret::{Secret, random_bytes};
+use mcp_oauth_core::{AuthorizationServer, Clock, EngineConfig, Error, KeyStore, PluginSettings};
+use mcp_oauth_openapi::{AppState, Challenge, register_swagger_client};
+use poem::listener::TcpAcceptor;
+use poem::{EndpointExt, IntoEndpoint};
+
+use crate::config::{Settings, default_issuer, is_loopback_host};
+use crate::plugins::DEFAULT_STORAGE;
+
+/// How long in-flight requests may finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A server ready to answer: its HTTP endpoint and what the start-up block shows.
+pub struct App {
+    /// Every route, with the shared middleware.
+    pub endpoint: poem::endpoint::BoxEndpoint<'static>,
+    /// The issuer URL.
+    pub issuer: String,
+    /// The signer plugin in use.
+    pub signer: String,
+    /// The storage plugin in use.
+    pub storage: String,
+    /// Warnings to show at start.
+    pub warnings: Vec<String>,
+}
+
+impl App {
+    /// Builds the server for `settings`, listening at `local` (to derive the default issuer).
+    /// Plugins read their own settings from `plugin_settings`; time comes from `clock`.
+    pub async fn build(
+        settings: &Settings,
+        plugin_settings: PluginSettings,
+        local: SocketAddr,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        if settings.https_enabled {
+            return Err(setting(
+                "MCP_HTTPS_ENABLED",
+                "true",
+                "false: this build does not serve TLS yet; put a TLS-terminating proxy in front",
+            ));
+        }
+        let mut warnings = Vec::new();
+        let issuer = settings
+            .oauth_issuer
+            .clone()
+            .unwrap_or_else(|| default_issuer(&settings.http_host, local.port()));
+        let loopback = is_loopback_host(&settings.http_host);
+        let api_key = settings.api_key.as_deref().filter(|key| !key.is_empty()).map(Secret::new);
+        let auto_approve = settings.oauth_auto_approve.unwrap_or(loopback && api_key.is_none());
+        if !auto_approve && api_key.is_none() {
+            return Err(setting(
+                "MCP_API_KEY",
+                "unset",
+                "a key: without auto-approve (the default off loopback) the consent page needs it; \
+                 or set MCP_OAUTH_AUTO_APPROVE=true",
+            ));
+        }
+        if auto_approve && !loopback {
+            warnings.push(format!(
+                "auto-approve is on while listening on {}: anyone who can reach this server gets tokens",
+                settings.http_host
+            ));
+        }
+        if settings.allow_anonymous_access {
+            warnings.push("MCP_ALLOW_ANONYMOUS_ACCESS=true: requests without credentials can read and write".into());
+        }
+
+        let storage_name = settings.oauth_storage_backend.clone().unwrap_or_else(|| DEFAULT_STORAGE.into());
+        let storage = (registry::storage(&storage_name)?.open)(plugin_settings.clone()).await?;
+        if storage_name == "memory" {
+            warnings.push("storage is in memory: clients, tokens and memories are lost at exit".into());
+        }
+        let keys: Arc<dyn KeyStore> = storage.clone();
+        let signer_plugin = registry::signer(&settings.oauth_signer)?;
+        let signer = (signer_plugin.build)(SignerContext { settings: plugin_settings, keys }).await?;
+        let consent_key = storage.get_or_create_key("consent/hmac", &random_bytes(32)).await?;
+
+        let config = EngineConfig {
+            issuer: issuer.clone(),
+            access_token_ttl: settings.access_token_expire_minutes * 60,
+            code_ttl: settings.authorization_code_expire_minutes * 60,
+            refresh_token_ttl: settings.refresh_token_expire_days * 86_400,
+            pkce: settings.oauth_require_pkce.into(),
+            open_client_credentials: auto_approve,
+        };
+        let engine = Arc::new(AuthorizationServer::new(config, storage, signer, clock));
+        register_swagger_client(&engine).await?;
+        let state = Arc::new(AppState {
+            engine,
+            api_key: api_key.as_ref().map(Secret::hash),
+            auto_approve,
+            allow_anonymous: settings.allow_anonymous_access,
+            consent_seal: ConsentSeal::new(consent_key),
+            storage_name: storage_name.clone(),
+            signer_name: signer_plugin.name.to_owned(),
+            challenge: Challenge {
+                resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
+            },
+        });
+        let endpoint = mcp_oauth_openapi::endpoint(state, settings.oauth_enabled)
+            .with(poem::middleware::Tracing)
+            .into_endpoint()
+            .boxed();
+        Ok(Self { endpoint, issuer, signer: signer_plugin.name.into(), storage: storage_name, warnings })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(self.endpoint, shutdown, Some(SHUTDOWN_GRACE))
+            .await
+    }
+
+    /// The start-up block.
+    pub fn banner(&self, local: SocketAddr) -> String {
+        let mut lines = vec![
+            format!("MCP Memory Service {} (memory server --http)", env!("CARGO_PKG_VERSION")),
+            format!("  listening  http://{local}"),
+            format!("  issuer     {}", self.issuer),
+            format!("  signer     {}", self.signer),
+            format!("  storage    {}", self.storage),
+            format!("  mcp        {}/mcp", self.issuer),
+            format!("  docs       {}/docs", self.issuer),
+        ];
+        lines.extend(self.warnings.iter().map(|warning| format!("  warning    {warning}")));
+        lines.join("\n")
+    }
+}
+
+fn setting(variable: &str, got: &str, expected: &str) -> Error {
+    Error::Config { variable: variable.into(), got: got.into(), expected: expected.into() }
+}

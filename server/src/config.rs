@@ -1,0 +1,271 @@
+//! The command line and the settings: environment variables first (the Python service's names),
+//! each mirrored by a flag. A bad value stops the start with one line naming the variable, what it
+//! got and what it takes.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mcp_oauth_core::PkcePolicy;
+use schemars::JsonSchema;
+
+/// `memory`: the OAuth 2.1 authorization server for MCP and the memory service it protects.
+#[derive(Parser)]
+#[command(name = "memory", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (`memory server --http`, as with the Python service).
+    Server(ServerArgs),
+    /// List the compiled-in plugins with their summaries and settings schemas.
+    Plugins,
+    /// Configuration helpers.
+    Config {
+        /// What to print.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// `memory config …`.
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the JSON Schema of the server's settings.
+    Schema,
+}
+
+/// `memory server …`.
+#[derive(Args)]
+pub struct ServerArgs {
+    /// Serve over HTTP. Required: this binary has no stdio transport.
+    #[arg(long)]
+    pub http: bool,
+    /// The settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// When PKCE is required (`MCP_OAUTH_REQUIRE_PKCE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum PkceRequirement {
+    /// From public clients (RFC 9700); enforced for everyone who sends a challenge.
+    Public,
+    /// From every client.
+    All,
+}
+
+impl From<PkceRequirement> for PkcePolicy {
+    fn from(requirement: PkceRequirement) -> Self {
+        match requirement {
+            PkceRequirement::Public => PkcePolicy::Public,
+            PkceRequirement::All => PkcePolicy::All,
+        }
+    }
+}
+
+/// The server's settings. Each is an environment variable and a flag; the flag wins.
+#[derive(Args, Clone, JsonSchema)]
+#[schemars(title = "memory server settings")]
+pub struct Settings {
+    /// Address to listen on. A loopback address (the default) makes auto-approve the default.
+    #[arg(long, env = "MCP_HTTP_HOST", value_name = "MCP_HTTP_HOST", default_value = "127.0.0.1")]
+    #[schemars(rename = "MCP_HTTP_HOST", default = "default_host")]
+    pub http_host: String,
+
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, env = "MCP_HTTP_PORT", value_name = "MCP_HTTP_PORT", default_value = "8000",
+          value_parser = parse_port)]
+    #[schemars(rename = "MCP_HTTP_PORT", default = "default_port")]
+    pub http_port: u16,
+
+    /// `false`: the OAuth and discovery routes answer 404; the API key is the only credential.
+    #[arg(long, env = "MCP_OAUTH_ENABLED", value_name = "MCP_OAUTH_ENABLED", default_value = "true",
+          value_parser = parse_bool, action = clap::ArgAction::Set)]
+    #[schemars(rename = "MCP_OAUTH_ENABLED", default = "default_true")]
+    pub oauth_enabled: bool,
+
+    /// The issuer URL. Default: from scheme, host and port, with loopback and wildcard hosts
+    /// written `localhost` and the default port dropped.
+    #[arg(long, env = "MCP_OAUTH_ISSUER", value_name = "MCP_OAUTH_ISSUER", value_parser = parse_issuer)]
+    #[schemars(rename = "MCP_OAUTH_ISSUER")]
+    pub oauth_issuer: Option<String>,
+
+    /// The token signer plugin (`memory plugins` lists those compiled in).
+    #[arg(long, env = "MCP_OAUTH_SIGNER", value_name = "MCP_OAUTH_SIGNER", default_value = "hs256")]
+    #[schemars(rename = "MCP_OAUTH_SIGNER", default = "default_signer")]
+    pub oauth_signer: String,
+
+    /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
+    #[arg(long, env = "MCP_OAUTH_STORAGE_BACKEND", value_name = "MCP_OAUTH_STORAGE_BACKEND")]
+    #[schemars(rename = "MCP_OAUTH_STORAGE_BACKEND")]
+    pub oauth_storage_backend: Option<String>,
+
+    /// Access-token lifetime in minutes.
+    #[arg(long, env = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", default_value = "60",
+          value_name = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", value_parser = parse_lifetime)]
+    #[schemars(rename = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", default = "default_access")]
+    pub access_token_expire_minutes: i64,
+
+    /// Authorization-code lifetime in minutes.
+    #[arg(long, env = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES", default_value = "10",
+          value_name = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES", value_parser = parse_lifetime)]
+    #[schemars(rename = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES", default = "default_code")]
+    pub authorization_code_expire_minutes: i64,
+
+    /// Refresh-token lifetime in days.
+    #[arg(long, env = "MCP_OAUTH_REFRESH_TOKEN_EXPIRE_DAYS", default_value = "30",
+          value_name = "MCP_OAUTH_REFRESH_TOKEN_EXPIRE_DAYS", value_parser = parse_lifetime)]
+    #[schemars(rename = "MCP_OAUTH_REFRESH_TOKEN_EXPIRE_DAYS", default = "default_refresh")]
+    pub refresh_token_expire_days: i64,
+
+    /// The owner's API key: accepted as `Authorization: Bearer`, `X-API-Key` or `?api_key=` with
+    /// every scope, and needed to approve the consent page. Prefer the environment variable: a
+    /// flag is visible to other users of the machine.
+    #[arg(long, env = "MCP_API_KEY", value_name = "MCP_API_KEY", hide_env_values = true)]
+    #[schemars(rename = "MCP_API_KEY")]
+    pub api_key: Option<String>,
+
+    /// `true`: requests without credentials get `read write`. Development only.
+    #[arg(long, env = "MCP_ALLOW_ANONYMOUS_ACCESS", value_name = "MCP_ALLOW_ANONYMOUS_ACCESS",
+          default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]
+    #[schemars(rename = "MCP_ALLOW_ANONYMOUS_ACCESS", default = "default_false")]
+    pub allow_anonymous_access: bool,
+
+    /// Approve authorization requests without the consent page. Default: true only when listening
+    /// on a loopback address with no `MCP_API_KEY`.
+    #[arg(long, env = "MCP_OAUTH_AUTO_APPROVE", value_name = "MCP_OAUTH_AUTO_APPROVE",
+          value_parser = parse_bool, action = clap::ArgAction::Set)]
+    #[schemars(rename = "MCP_OAUTH_AUTO_APPROVE")]
+    pub oauth_auto_approve: Option<bool>,
+
+    /// Which clients must use PKCE.
+    #[arg(long, env = "MCP_OAUTH_REQUIRE_PKCE", value_name = "MCP_OAUTH_REQUIRE_PKCE",
+          default_value = "public", value_enum)]
+    #[schemars(rename = "MCP_OAUTH_REQUIRE_PKCE")]
+    pub oauth_require_pkce: PkceRequirement,
+
+    /// HTTPS. Not yet provided by this build: `true` stops the start rather than serve plain HTTP
+    /// where TLS was asked for.
+    #[arg(long, env = "MCP_HTTPS_ENABLED", value_name = "MCP_HTTPS_ENABLED", default_value = "false",
+          value_parser = parse_bool, action = clap::ArgAction::Set)]
+    #[schemars(rename = "MCP_HTTPS_ENABLED", default = "default_false")]
+    pub https_enabled: bool,
+}
+
+fn default_host() -> &'static str {
+    "127.0.0.1"
+}
+fn default_port() -> u16 {
+    8000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_false() -> bool {
+    false
+}
+fn default_signer() -> &'static str {
+    "hs256"
+}
+fn default_access() -> i64 {
+    60
+}
+fn default_code() -> i64 {
+    10
+}
+fn default_refresh() -> i64 {
+    30
+}
+
+/// `true`/`false` and the usual spellings (`1`/`0`, `yes`/`no`, `on`/`off`), any case.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    text.trim().parse().map_err(|_| "expected a port number from 0 to 65535".into())
+}
+
+fn parse_lifetime(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err("expected a whole number from 1 to 1000000".into()),
+    }
+}
+
+/// An http(s) URL without query, fragment or credentials; the trailing slash is dropped.
+fn parse_issuer(text: &str) -> Result<String, String> {
+    let expected = "expected an http or https URL without query or fragment, e.g. https://memory.example.com";
+    let url = url::Url::parse(text.trim()).map_err(|_| expected.to_owned())?;
+    let fine = matches!(url.scheme(), "http" | "https")
+        && url.has_host()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !fine {
+        return Err(expected.into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// The issuer for a server listening on `host:port`: loopback and wildcard hosts are written
+/// `localhost` (what users type and MCP clients compare against), the scheme's default port is
+/// dropped.
+pub fn default_issuer(host: &str, port: u16) -> String {
+    let host = match host {
+        "0.0.0.0" | "::" | "[::]" | "127.0.0.1" | "::1" | "[::1]" | "localhost" => "localhost".to_owned(),
+        v6 if v6.contains(':') && !v6.starts_with('[') => format!("[{v6}]"),
+        other => other.to_owned(),
+    };
+    if port == 80 { format!("http://{host}") } else { format!("http://{host}:{port}") }
+}
+
+/// Whether `host` names only this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let trimmed = host.trim_start_matches('[').trim_end_matches(']');
+    trimmed.eq_ignore_ascii_case("localhost")
+        || trimmed.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_defaults_write_loopback_as_localhost() {
+        assert_eq!(default_issuer("127.0.0.1", 8000), "http://localhost:8000");
+        assert_eq!(default_issuer("0.0.0.0", 80), "http://localhost");
+        assert_eq!(default_issuer("memory.internal", 9000), "http://memory.internal:9000");
+        assert_eq!(default_issuer("fd00::1", 8000), "http://[fd00::1]:8000");
+    }
+
+    #[test]
+    fn issuer_values_are_checked_and_trimmed() {
+        assert_eq!(parse_issuer("https://memory.example.com/").unwrap(), "https://memory.example.com");
+        assert!(parse_issuer("memory.example.com").is_err());
+        assert!(parse_issuer("https://memory.example.com/?x=1").is_err());
+        assert!(parse_issuer("ftp://memory.example.com").is_err());
+    }
+
+    #[test]
+    fn booleans_take_the_usual_spellings() {
+        assert_eq!(parse_bool("TRUE"), Ok(true));
+        assert_eq!(parse_bool("off"), Ok(false));
+        assert!(parse_bool("maybe").is_err());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback_host("127.0.0.1") && is_loopback_host("localhost") && is_loopback_host("::1"));
+        assert!(!is_loopback_host("0.0.0.0") && !is_loopback_host("192.168.1.2"));
+    }
+}

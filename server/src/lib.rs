@@ -1,0 +1,10 @@
+//! The `memory` server: settings, plugin selection and the running HTTP server. The binary in
+//! `main.rs` is a thin shell over this library, which the end-to-end tests drive directly.
+
+pub mod app;
+pub mod config;
+mod plugins;
+
+pub use app::App;
+pub use config::{Cli, Command, ConfigAction, Settings};
+pub use plugins::DEFAULT_STORAGE;

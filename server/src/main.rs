@@ -1,0 +1,133 @@
+//! `memory`: the command line.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser as _;
+use mcp_oauth_core::{PluginSettings, SystemClock, registry};
+use mcp_oauth_server::{App, Cli, Command, ConfigAction, Settings};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            // One line naming the setting, what it got and what it takes.
+            let text = error.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: invalid arguments"));
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    match cli.command {
+        Command::Plugins => {
+            print_plugins();
+            ExitCode::SUCCESS
+        }
+        Command::Config { action: ConfigAction::Schema } => {
+            let schema = schemars::schema_for!(Settings);
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Command::Server(args) if !args.http => {
+            eprintln!(
+                "error: memory server needs --http: this binary serves MCP over HTTP only (no stdio transport)"
+            );
+            ExitCode::from(2)
+        }
+        Command::Server(args) => run(args.settings),
+    }
+}
+
+fn print_plugins() {
+    for (role, plugins) in [
+        ("signer", registry::signers().iter().map(|p| (p.name, p.summary, (p.config_schema)())).collect::<Vec<_>>()),
+        ("storage", registry::storages().iter().map(|p| (p.name, p.summary, (p.config_schema)())).collect()),
+    ] {
+        for (name, summary, schema) in plugins {
+            println!("{role} {name}: {summary}");
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+        }
+    }
+}
+
+fn run(settings: Settings) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let address = format!("{}:{}", settings.http_host, settings.http_port);
+        let listener = match tokio::net::TcpListener::bind(&address).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!(
+                    "error: MCP_HTTP_HOST/MCP_HTTP_PORT: cannot listen on {address:?} ({error}); expected a free local address and port"
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        let local = match listener.local_addr() {
+            Ok(local) => local,
+            Err(error) => {
+                eprintln!("error: cannot read the listening address: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let app = match App::build(&settings, PluginSettings::from_env(), local, Arc::new(SystemClock)).await {
+            Ok(app) => app,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("{}", app.banner(local));
+        match app.serve(listener, shutdown_signal()).await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: the server stopped: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

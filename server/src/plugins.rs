@@ -1,0 +1,12 @@
+//! The one place naming every plugin crate compiled in, so the linker keeps their registrations.
+//! A crate that is only listed in `Cargo.toml` is never linked and its `inventory::submit!`
+//! vanishes; `tests/` asserts the registry holds exactly the enabled plugins.
+
+#[cfg(feature = "signer-hs256")]
+use mcp_oauth_signer_hs256 as _;
+#[cfg(feature = "store-memory")]
+use mcp_oauth_store_memory as _;
+
+/// The storage used when `MCP_OAUTH_STORAGE_BACKEND` is unset. Only in-process memory exists
+/// so far; the persistent SurrealDB plugin will take over the default when compiled in.
+pub const DEFAULT_STORAGE: &str = "memory";
