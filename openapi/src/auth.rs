@@ -98,7 +98,10 @@ impl<'a> ApiExtractor<'a> for Auth {
     fn register(registry: &mut Registry) {
         let scopes = <ApiScope as OAuthScopes>::meta()
             .into_iter()
-            .map(|scope| MetaOAuthScope { name: scope.name, description: scope.description })
+            .map(|scope| MetaOAuthScope {
+                name: scope.name,
+                description: scope.description,
+            })
             .collect();
         registry.create_security_scheme(
             OAUTH2,
@@ -131,7 +134,9 @@ impl<'a> ApiExtractor<'a> for Auth {
             BEARER,
             MetaSecurityScheme {
                 ty: "http",
-                description: Some("An access token from /oauth/token, or the API key (MCP_API_KEY)"),
+                description: Some(
+                    "An access token from /oauth/token, or the API key (MCP_API_KEY)",
+                ),
                 name: None,
                 key_in: None,
                 scheme: Some("bearer"),
@@ -140,9 +145,10 @@ impl<'a> ApiExtractor<'a> for Auth {
                 openid_connect_url: None,
             },
         );
-        for (scheme_name, key_in, key_name) in
-            [(API_KEY_HEADER, "header", "X-API-Key"), (API_KEY_QUERY, "query", "api_key")]
-        {
+        for (scheme_name, key_in, key_name) in [
+            (API_KEY_HEADER, "header", "X-API-Key"),
+            (API_KEY_QUERY, "query", "api_key"),
+        ] {
             registry.create_security_scheme(
                 scheme_name,
                 MetaSecurityScheme {
@@ -168,9 +174,9 @@ impl<'a> ApiExtractor<'a> for Auth {
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let state = req
-            .data::<Arc<AppState>>()
-            .ok_or_else(|| poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR))?;
+        let state = req.data::<Arc<AppState>>().ok_or_else(|| {
+            poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+        })?;
         authenticate(req, state)
             .await
             .map(Auth)

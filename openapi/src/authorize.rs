@@ -90,7 +90,8 @@ pub struct AuthorizeApi {
     pub state: Arc<AppState>,
 }
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
 
 #[OpenApi(tag = "ApiTags::OAuth")]
 impl AuthorizeApi {
@@ -139,12 +140,24 @@ impl AuthorizeApi {
             Err(redirect) => return Ok(redirect),
         };
         if self.state.auto_approve {
-            return self.approve(&validated).await.map(AuthorizeResponse::Redirect);
+            return self
+                .approve(&validated)
+                .await
+                .map(AuthorizeResponse::Redirect);
         }
         let now = self.state.engine.clock().now();
         let csrf_token = self.state.consent_seal.seal(&canonical(&request), now);
-        let page = ConsentPage { request: &request, validated: &validated, csrf_token: &csrf_token };
-        Ok(AuthorizeResponse::Consent(Html(page.render(None)), CSP.into(), "DENY".into(), "no-referrer".into()))
+        let page = ConsentPage {
+            request: &request,
+            validated: &validated,
+            csrf_token: &csrf_token,
+        };
+        Ok(AuthorizeResponse::Consent(
+            Html(page.render(None)),
+            CSP.into(),
+            "DENY".into(),
+            "no-referrer".into(),
+        ))
     }
 
     /// Approve or deny an authorization (the consent page's form)
@@ -162,7 +175,11 @@ impl AuthorizeApi {
             resource: form.resource,
         };
         let now = self.state.engine.clock().now();
-        if !self.state.consent_seal.open(&form.csrf_token, &canonical(&request), now) {
+        if !self
+            .state
+            .consent_seal
+            .open(&form.csrf_token, &canonical(&request), now)
+        {
             return Err(self.state.fail(OAuthError::invalid_request(
                 "the consent form is forged, altered or expired; start the authorization again",
             )));
@@ -172,20 +189,39 @@ impl AuthorizeApi {
             Err(redirect) => return Ok(redirect),
         };
         match form.decision.as_str() {
-            "deny" => Ok(AuthorizeResponse::SeeOther(self.state.engine.deny(&validated))),
-            "approve" if form.api_key.as_deref().is_some_and(|key| self.state.is_api_key(key)) => {
+            "deny" => Ok(AuthorizeResponse::SeeOther(
+                self.state.engine.deny(&validated),
+            )),
+            "approve"
+                if form
+                    .api_key
+                    .as_deref()
+                    .is_some_and(|key| self.state.is_api_key(key)) =>
+            {
                 tracing::info!(client_id = %validated.client.client_id, "authorization approved");
-                self.approve(&validated).await.map(AuthorizeResponse::SeeOther)
+                self.approve(&validated)
+                    .await
+                    .map(AuthorizeResponse::SeeOther)
             }
             "approve" => {
                 tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong API key");
                 let csrf_token = self.state.consent_seal.seal(&canonical(&request), now);
-                let page =
-                    ConsentPage { request: &request, validated: &validated, csrf_token: &csrf_token };
+                let page = ConsentPage {
+                    request: &request,
+                    validated: &validated,
+                    csrf_token: &csrf_token,
+                };
                 let html = page.render(Some("That API key is not correct."));
-                Ok(AuthorizeResponse::ConsentRejected(Html(html), CSP.into(), "DENY".into(), "no-referrer".into()))
+                Ok(AuthorizeResponse::ConsentRejected(
+                    Html(html),
+                    CSP.into(),
+                    "DENY".into(),
+                    "no-referrer".into(),
+                ))
             }
-            _ => Err(self.state.fail(OAuthError::invalid_request("decision must be approve or deny"))),
+            _ => Err(self.state.fail(OAuthError::invalid_request(
+                "decision must be approve or deny",
+            ))),
         }
     }
 }
@@ -208,7 +244,11 @@ impl AuthorizeApi {
     }
 
     async fn approve(&self, validated: &ValidatedAuthorization) -> Result<String, ErrorResponse> {
-        self.state.engine.approve(validated, "owner").await.map_err(|e| self.state.fail(e))
+        self.state
+            .engine
+            .approve(validated, "owner")
+            .await
+            .map_err(|e| self.state.fail(e))
     }
 }
 

@@ -41,7 +41,11 @@ impl ConsentPage<'_> {
     /// The HTML, with an optional error line.
     pub fn render(&self, error: Option<&str>) -> String {
         let client = &self.validated.client;
-        let name = client.profile.client_name.as_deref().unwrap_or("An unnamed application");
+        let name = client
+            .profile
+            .client_name
+            .as_deref()
+            .unwrap_or("An unnamed application");
         let homepage = client
             .profile
             .client_uri
@@ -52,7 +56,13 @@ impl ConsentPage<'_> {
             .validated
             .scope
             .iter()
-            .map(|scope| format!("<li><b>{}</b>: {}</li>", scope.as_str(), scope.description()))
+            .map(|scope| {
+                format!(
+                    "<li><b>{}</b>: {}</li>",
+                    scope.as_str(),
+                    scope.description()
+                )
+            })
             .collect();
         let host = url::Url::parse(&self.validated.redirect_uri)
             .ok()
@@ -71,11 +81,16 @@ impl ConsentPage<'_> {
         .into_iter()
         .filter_map(|(field, value)| {
             value.as_ref().map(|value| {
-                format!("<input type=\"hidden\" name=\"{field}\" value=\"{}\">", attr(value))
+                format!(
+                    "<input type=\"hidden\" name=\"{field}\" value=\"{}\">",
+                    attr(value)
+                )
             })
         })
         .collect();
-        let error = error.map(|e| format!("<p class=\"error\">{}</p>", text(e))).unwrap_or_default();
+        let error = error
+            .map(|e| format!("<p class=\"error\">{}</p>", text(e)))
+            .unwrap_or_default();
         format!(
             r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">

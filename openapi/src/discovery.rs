@@ -72,7 +72,10 @@ impl AuthorizationServerMetadata {
             scopes_supported: Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
             response_types_supported: strings(&["code"]),
             response_modes_supported: strings(&["query"]),
-            grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str().to_owned()).collect(),
+            grant_types_supported: GrantType::ALL
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
             token_endpoint_auth_methods_supported: AuthMethod::ALL
                 .iter()
                 .map(|m| m.as_str().to_owned())

@@ -3,7 +3,9 @@
 
 use mcp_oauth_core::AuthorizationServer;
 use mcp_oauth_core::Error;
-use mcp_oauth_core::model::{AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope};
+use mcp_oauth_core::model::{
+    AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope,
+};
 use poem::endpoint::make_sync;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse};
@@ -15,11 +17,16 @@ pub const SWAGGER_CLIENT_ID: &str = "swagger-ui";
 /// unless it exists.
 pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_core::Result<()> {
     let issuer = &engine.config().issuer;
-    let redirect = RedirectUri::parse(&format!("{issuer}/docs/oauth-receiver.html"))
-        .map_err(|e| Error::Config {
-            variable: "MCP_OAUTH_ISSUER".into(),
-            got: issuer.clone(),
-            expected: format!("an http(s) URL usable as a redirect base ({})", e.description),
+    let redirect =
+        RedirectUri::parse(&format!("{issuer}/docs/oauth-receiver.html")).map_err(|e| {
+            Error::Config {
+                variable: "MCP_OAUTH_ISSUER".into(),
+                got: issuer.clone(),
+                expected: format!(
+                    "an http(s) URL usable as a redirect base ({})",
+                    e.description
+                ),
+            }
         })?;
     let id = ClientId::new(SWAGGER_CLIENT_ID);
     if let Some(existing) = engine.storage().client(&id).await? {
@@ -37,7 +44,9 @@ pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_
         redirect_uris: vec![redirect],
         grant_types: vec![GrantType::AuthorizationCode],
         auth_method: AuthMethod::None,
-        scope: [Scope::Read, Scope::Write, Scope::Admin].into_iter().collect(),
+        scope: [Scope::Read, Scope::Write, Scope::Admin]
+            .into_iter()
+            .collect(),
         profile: ClientProfile {
             client_name: Some("Swagger UI of this server".into()),
             ..ClientProfile::default()
@@ -58,7 +67,10 @@ pub fn swagger_ui(swagger: impl Endpoint + 'static, page: String) -> impl Endpoi
         let page = page.clone();
         async move {
             match req.uri().path() {
-                "" | "/" => Ok(make_sync(move |_| Html(page.clone())).call(req).await?.into_response()),
+                "" | "/" => Ok(make_sync(move |_| Html(page.clone()))
+                    .call(req)
+                    .await?
+                    .into_response()),
                 _ => Ok(inner.call(req).await?.into_response()),
             }
         }

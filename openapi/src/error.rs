@@ -28,7 +28,10 @@ pub enum ErrorResponse {
     /// The credentials lack the scope this operation needs (`insufficient_scope`, with the scope in
     /// `WWW-Authenticate`), or the owner denied the request.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] Option<String>),
+    Forbidden(
+        Json<ErrorBody>,
+        #[oai(header = "WWW-Authenticate")] Option<String>,
+    ),
     /// No such resource.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
@@ -64,13 +67,19 @@ impl Challenge {
 
     /// Like [`render`](Self::render), with a status other than the code's own (404, 405, 413, 415
     /// for `invalid_request`).
-    pub fn render_with_status(&self, error: &OAuthError, status: Option<StatusCode>) -> ErrorResponse {
+    pub fn render_with_status(
+        &self,
+        error: &OAuthError,
+        status: Option<StatusCode>,
+    ) -> ErrorResponse {
         let body = Json(ErrorBody {
             error: error.code.as_str().to_owned(),
             error_description: error.description.to_string(),
         });
         let bearer = |code: ErrorCode, scope: Option<&str>| {
-            let scope = scope.map(|s| format!(", scope=\"{s}\"")).unwrap_or_default();
+            let scope = scope
+                .map(|s| format!(", scope=\"{s}\""))
+                .unwrap_or_default();
             format!(
                 "Bearer error=\"{code}\", error_description=\"{}\"{scope}, resource_metadata=\"{}\"",
                 quoted(&error.description),
@@ -94,7 +103,10 @@ impl Challenge {
             }
             ErrorCode::InsufficientScope => ErrorResponse::Forbidden(
                 body,
-                Some(bearer(ErrorCode::InsufficientScope, error.required_scope.as_deref())),
+                Some(bearer(
+                    ErrorCode::InsufficientScope,
+                    error.required_scope.as_deref(),
+                )),
             ),
             // RFC 6749 §5.2: a failed client authentication may answer 401 with the scheme used.
             ErrorCode::InvalidClient => {

@@ -50,11 +50,21 @@ pub fn api_service(
 > {
     let apis = (
         discovery::DiscoveryApi::new(state),
-        register::RegisterApi { state: state.clone() },
-        authorize::AuthorizeApi { state: state.clone() },
-        token::TokenApi { state: state.clone() },
-        memories::MemoryApi { state: state.clone() },
-        health::HealthApi { state: state.clone() },
+        register::RegisterApi {
+            state: state.clone(),
+        },
+        authorize::AuthorizeApi {
+            state: state.clone(),
+        },
+        token::TokenApi {
+            state: state.clone(),
+        },
+        memories::MemoryApi {
+            state: state.clone(),
+        },
+        health::HealthApi {
+            state: state.clone(),
+        },
     );
     OpenApiService::new(apis, TITLE, env!("CARGO_PKG_VERSION")).description(
         "OAuth 2.1 authorization server (dynamic client registration, authorization code with \

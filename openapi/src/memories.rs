@@ -209,7 +209,11 @@ impl MemoryApi {
             self.state.engine.clock().now(),
         )
         .map_err(|e| self.state.fail(e))?;
-        if let Some(existing) = store.memory(&memory.content_hash).await.map_err(|e| self.state.fail(e))? {
+        if let Some(existing) = store
+            .memory(&memory.content_hash)
+            .await
+            .map_err(|e| self.state.fail(e))?
+        {
             return Ok(StoreResponse::AlreadyStored(Json(MemoryOutcome {
                 success: true,
                 message: "this content was already stored".into(),
@@ -217,7 +221,10 @@ impl MemoryApi {
                 memory: Some(existing.into()),
             })));
         }
-        store.put_memory(&memory).await.map_err(|e| self.state.fail(e))?;
+        store
+            .put_memory(&memory)
+            .await
+            .map_err(|e| self.state.fail(e))?;
         Ok(StoreResponse::Created(Json(MemoryOutcome {
             success: true,
             message: "memory stored".into(),
@@ -232,10 +239,16 @@ impl MemoryApi {
         &self,
         #[oai(scope = "ApiScope::Read")] auth: Auth,
         /// Page number, from 1.
-        #[oai(default = "default_page", validator(minimum(value = "1"), maximum(value = "1000000")))]
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "1000000"))
+        )]
         page: Query<u64>,
         /// Memories per page, 1 to 100.
-        #[oai(default = "default_page_size", validator(minimum(value = "1"), maximum(value = "100")))]
+        #[oai(
+            default = "default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
         page_size: Query<u64>,
         /// Only memories with this tag.
         tag: Query<Option<String>>,
@@ -250,7 +263,13 @@ impl MemoryApi {
             offset: ((page.0 - 1) * page_size.0) as usize,
             limit: page_size.0 as usize,
         };
-        let found = self.state.engine.storage().list_memories(&query).await.map_err(|e| self.state.fail(e))?;
+        let found = self
+            .state
+            .engine
+            .storage()
+            .list_memories(&query)
+            .await
+            .map_err(|e| self.state.fail(e))?;
         let total = found.total as u64;
         Ok(Json(MemoryList {
             memories: found.memories.into_iter().map(Into::into).collect(),
@@ -295,7 +314,12 @@ impl MemoryApi {
             memory.metadata = self.metadata(change.metadata)?;
         }
         memory.updated_at = self.state.engine.clock().now();
-        self.state.engine.storage().put_memory(&memory).await.map_err(|e| self.state.fail(e))?;
+        self.state
+            .engine
+            .storage()
+            .put_memory(&memory)
+            .await
+            .map_err(|e| self.state.fail(e))?;
         Ok(Json(memory.into()))
     }
 
@@ -346,7 +370,10 @@ impl MemoryApi {
             total_found: hits.len() as u64,
             results: hits
                 .into_iter()
-                .map(|hit| SearchHit { similarity_score: hit.score, memory: hit.memory.into() })
+                .map(|hit| SearchHit {
+                    similarity_score: hit.score,
+                    memory: hit.memory.into(),
+                })
                 .collect(),
             query: body.0.query,
         }))
@@ -369,7 +396,13 @@ impl MemoryApi {
             offset: 0,
             limit: TAG_SEARCH_LIMIT,
         };
-        let found = self.state.engine.storage().list_memories(&query).await.map_err(|e| self.state.fail(e))?;
+        let found = self
+            .state
+            .engine
+            .storage()
+            .list_memories(&query)
+            .await
+            .map_err(|e| self.state.fail(e))?;
         Ok(Json(TagSearchResults {
             tags,
             total: found.memories.len() as u64,
@@ -379,11 +412,26 @@ impl MemoryApi {
 
     /// Every tag in use, most used first (read)
     #[oai(path = "/api/tags", method = "get")]
-    async fn tags(&self, #[oai(scope = "ApiScope::Read")] auth: Auth) -> Result<Json<TagList>, ErrorResponse> {
+    async fn tags(
+        &self,
+        #[oai(scope = "ApiScope::Read")] auth: Auth,
+    ) -> Result<Json<TagList>, ErrorResponse> {
         auth.require(Scope::Read).map_err(|e| self.state.fail(e))?;
-        let tags = self.state.engine.storage().tags().await.map_err(|e| self.state.fail(e))?;
+        let tags = self
+            .state
+            .engine
+            .storage()
+            .tags()
+            .await
+            .map_err(|e| self.state.fail(e))?;
         Ok(Json(TagList {
-            tags: tags.into_iter().map(|t| TagInfo { tag: t.tag, count: t.count as u64 }).collect(),
+            tags: tags
+                .into_iter()
+                .map(|t| TagInfo {
+                    tag: t.tag,
+                    count: t.count as u64,
+                })
+                .collect(),
         }))
     }
 }
@@ -413,7 +461,9 @@ impl MemoryApi {
         match metadata {
             None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
             Some(serde_json::Value::Object(map)) => Ok(map),
-            Some(_) => Err(self.state.fail(OAuthError::invalid_request("metadata must be a JSON object"))),
+            Some(_) => Err(self.state.fail(OAuthError::invalid_request(
+                "metadata must be a JSON object",
+            ))),
         }
     }
 }

@@ -61,11 +61,18 @@ pub struct Shared<E> {
 impl<E: Endpoint> Shared<E> {
     /// Wraps `inner`.
     pub fn new(inner: E, state: Arc<AppState>, oauth_enabled: bool) -> Self {
-        Self { inner: inner.with(CatchPanic::new()), state, oauth_enabled }
+        Self {
+            inner: inner.with(CatchPanic::new()),
+            state,
+            oauth_enabled,
+        }
     }
 
     fn error(&self, status: StatusCode, code: ErrorCode, description: String) -> Response {
-        let body = ErrorBody { error: code.as_str().to_owned(), error_description: description };
+        let body = ErrorBody {
+            error: code.as_str().to_owned(),
+            error_description: description,
+        };
         let mut response = poem_openapi::payload::Json(body).into_response();
         response.set_status(status);
         if status == StatusCode::UNAUTHORIZED {
@@ -74,7 +81,9 @@ impl<E: Endpoint> Shared<E> {
                 self.state.challenge.resource_metadata
             );
             if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
             }
         }
         response
@@ -86,16 +95,20 @@ impl<E: Endpoint> Shared<E> {
         let (code, description) = match status {
             s if s.is_server_error() => {
                 tracing::error!(%error, "internal error");
-                (ErrorCode::ServerError, "the server met an internal error".to_owned())
+                (
+                    ErrorCode::ServerError,
+                    "the server met an internal error".to_owned(),
+                )
             }
             StatusCode::UNAUTHORIZED => (ErrorCode::InvalidToken, error.to_string()),
             StatusCode::BAD_REQUEST if area == Area::Registration => {
                 (ErrorCode::InvalidClientMetadata, error.to_string())
             }
             StatusCode::NOT_FOUND => (ErrorCode::InvalidRequest, "no such endpoint".to_owned()),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                (ErrorCode::InvalidRequest, "this endpoint does not take that method".to_owned())
-            }
+            StatusCode::METHOD_NOT_ALLOWED => (
+                ErrorCode::InvalidRequest,
+                "this endpoint does not take that method".to_owned(),
+            ),
             _ => (ErrorCode::InvalidRequest, error.to_string()),
         };
         self.error(status, code, description)
@@ -109,7 +122,11 @@ impl<E: Endpoint> Endpoint for Shared<E> {
         let area = Area::of(req.uri().path());
         if !self.oauth_enabled && area != Area::Other {
             let description = "OAuth is disabled on this server (MCP_OAUTH_ENABLED=false)";
-            return Ok(self.error(StatusCode::NOT_FOUND, ErrorCode::InvalidRequest, description.into()));
+            return Ok(self.error(
+                StatusCode::NOT_FOUND,
+                ErrorCode::InvalidRequest,
+                description.into(),
+            ));
         }
         match req.take_body().into_bytes_limit(area.body_limit()).await {
             Ok(bytes) => req.set_body(bytes),
@@ -123,7 +140,11 @@ impl<E: Endpoint> Endpoint for Shared<E> {
             }
             Err(error) => {
                 let description = format!("the request body could not be read: {error}");
-                return Ok(self.error(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, description));
+                return Ok(self.error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidRequest,
+                    description,
+                ));
             }
         }
         req.extensions_mut().insert(self.state.clone());
@@ -142,7 +163,9 @@ impl<E: Endpoint> Endpoint for Shared<E> {
             );
         }
         if area != Area::Other {
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Ok(response)
     }

@@ -2,15 +2,15 @@
 
 use std::sync::Arc;
 
+use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::{Registrar, RegistrationRequest};
 use mcp_oauth_core::model::{Client, ClientId, ClientProfile, Scope};
-use mcp_oauth_core::OAuthError;
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::auth::{Auth, ApiScope, authenticate};
+use crate::auth::{ApiScope, Auth, authenticate};
 use crate::error::ErrorResponse;
 use crate::state::AppState;
 use crate::tags::ApiTags;
@@ -93,9 +93,21 @@ impl ClientInformation {
             client_secret_expires_at: client.secret_hash.as_ref().map(|_| 0),
             client_secret: secret,
             client_id_issued_at: client.issued_at,
-            redirect_uris: client.redirect_uris.iter().map(ToString::to_string).collect(),
-            grant_types: client.grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
-            response_types: client.response_types().into_iter().map(str::to_owned).collect(),
+            redirect_uris: client
+                .redirect_uris
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            grant_types: client
+                .grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            response_types: client
+                .response_types()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             token_endpoint_auth_method: client.auth_method.as_str().to_owned(),
             scope: client.scope.to_string(),
             client_name: profile.client_name,
@@ -113,7 +125,10 @@ impl ClientInformation {
 pub enum RegisterResponse {
     /// The client is registered; keep `client_secret`, it is never shown again.
     #[oai(status = 201)]
-    Created(Json<ClientInformation>, #[oai(header = "Cache-Control")] String),
+    Created(
+        Json<ClientInformation>,
+        #[oai(header = "Cache-Control")] String,
+    ),
 }
 
 /// Answers of `GET /oauth/clients/{client_id}`.
@@ -163,8 +178,12 @@ impl RegisterApi {
                 software_version: body.software_version,
             },
         };
-        let registered =
-            self.state.engine.register(request, registrar).await.map_err(|e| self.state.fail(e))?;
+        let registered = self
+            .state
+            .engine
+            .register(request, registrar)
+            .await
+            .map_err(|e| self.state.fail(e))?;
         tracing::info!(client_id = %registered.client.client_id, "client registered");
         let secret = registered.client_secret.map(|s| s.expose().to_owned());
         Ok(RegisterResponse::Created(
@@ -195,6 +214,8 @@ impl RegisterApi {
                     Some(poem::http::StatusCode::NOT_FOUND),
                 )
             })?;
-        Ok(ClientResponse::Found(Json(ClientInformation::of(&client, None))))
+        Ok(ClientResponse::Found(Json(ClientInformation::of(
+            &client, None,
+        ))))
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::AuthorizationServer;
-use mcp_oauth_core::engine::ConsentSeal;
 use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::engine::ConsentSeal;
 use mcp_oauth_core::secret::SecretHash;
 
 use crate::error::{Challenge, ErrorResponse};
@@ -39,7 +39,9 @@ impl AppState {
     /// Whether `candidate` is the owner's API key (hashes compared in constant time, so neither
     /// content nor length leaks).
     pub fn is_api_key(&self, candidate: &str) -> bool {
-        self.api_key.as_ref().is_some_and(|key| key.matches(candidate))
+        self.api_key
+            .as_ref()
+            .is_some_and(|key| key.matches(candidate))
     }
 
     /// The HTTP answer for `error`.

@@ -134,7 +134,10 @@ impl TokenApi {
             .grant_type
             .as_deref()
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-        if !matches!(grant_type, "authorization_code" | "refresh_token" | "client_credentials") {
+        if !matches!(
+            grant_type,
+            "authorization_code" | "refresh_token" | "client_credentials"
+        ) {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 "grant_type must be authorization_code, refresh_token or client_credentials",
@@ -143,7 +146,9 @@ impl TokenApi {
         let credentials = client_credentials(req, auth, form)?;
         let client = engine.authenticate_client(&credentials).await?;
         let required = |value: &Option<String>, name: &str| {
-            value.clone().ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+            value
+                .clone()
+                .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
         };
         let resource = form.resource.as_deref();
         match grant_type {
@@ -161,9 +166,15 @@ impl TokenApi {
             }
             "refresh_token" => {
                 let token = required(&form.refresh_token, "refresh_token")?;
-                engine.refresh(&client, &token, form.scope.as_deref(), resource).await
+                engine
+                    .refresh(&client, &token, form.scope.as_deref(), resource)
+                    .await
             }
-            _ => engine.client_credentials(&client, form.scope.as_deref(), resource).await,
+            _ => {
+                engine
+                    .client_credentials(&client, form.scope.as_deref(), resource)
+                    .await
+            }
         }
     }
 }
@@ -177,7 +188,11 @@ fn client_credentials(
 ) -> Result<ClientCredentials, OAuthError> {
     let basic = match auth {
         ClientAuth::Basic(ClientBasic(basic)) => Some(basic),
-        ClientAuth::InForm if req.headers().contains_key(poem::http::header::AUTHORIZATION) => {
+        ClientAuth::InForm
+            if req
+                .headers()
+                .contains_key(poem::http::header::AUTHORIZATION) =>
+        {
             return Err(basic_header_error(req));
         }
         ClientAuth::InForm => None,
@@ -207,9 +222,16 @@ fn client_credentials(
                 OAuthError::invalid_client("client authentication failed: no client_id")
             })?;
             let secret = form.client_secret.clone().map(Secret::new);
-            let method =
-                if secret.is_some() { AuthMethod::ClientSecretPost } else { AuthMethod::None };
-            Ok(ClientCredentials { client_id, secret, method })
+            let method = if secret.is_some() {
+                AuthMethod::ClientSecretPost
+            } else {
+                AuthMethod::None
+            };
+            Ok(ClientCredentials {
+                client_id,
+                secret,
+                method,
+            })
         }
     }
 }

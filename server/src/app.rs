@@ -56,8 +56,14 @@ impl App {
             .clone()
             .unwrap_or_else(|| default_issuer(&settings.http_host, local.port()));
         let loopback = is_loopback_host(&settings.http_host);
-        let api_key = settings.api_key.as_deref().filter(|key| !key.is_empty()).map(Secret::new);
-        let auto_approve = settings.oauth_auto_approve.unwrap_or(loopback && api_key.is_none());
+        let api_key = settings
+            .api_key
+            .as_deref()
+            .filter(|key| !key.is_empty())
+            .map(Secret::new);
+        let auto_approve = settings
+            .oauth_auto_approve
+            .unwrap_or(loopback && api_key.is_none());
         if !auto_approve && api_key.is_none() {
             return Err(setting(
                 "MCP_API_KEY",
@@ -73,18 +79,31 @@ impl App {
             ));
         }
         if settings.allow_anonymous_access {
-            warnings.push("MCP_ALLOW_ANONYMOUS_ACCESS=true: requests without credentials can read and write".into());
+            warnings.push(
+                "MCP_ALLOW_ANONYMOUS_ACCESS=true: requests without credentials can read and write"
+                    .into(),
+            );
         }
 
-        let storage_name = settings.oauth_storage_backend.clone().unwrap_or_else(|| DEFAULT_STORAGE.into());
+        let storage_name = settings
+            .oauth_storage_backend
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STORAGE.into());
         let storage = (registry::storage(&storage_name)?.open)(plugin_settings.clone()).await?;
         if storage_name == "memory" {
-            warnings.push("storage is in memory: clients, tokens and memories are lost at exit".into());
+            warnings
+                .push("storage is in memory: clients, tokens and memories are lost at exit".into());
         }
         let keys: Arc<dyn KeyStore> = storage.clone();
         let signer_plugin = registry::signer(&settings.oauth_signer)?;
-        let signer = (signer_plugin.build)(SignerContext { settings: plugin_settings, keys }).await?;
-        let consent_key = storage.get_or_create_key("consent/hmac", &random_bytes(32)).await?;
+        let signer = (signer_plugin.build)(SignerContext {
+            settings: plugin_settings,
+            keys,
+        })
+        .await?;
+        let consent_key = storage
+            .get_or_create_key("consent/hmac", &random_bytes(32))
+            .await?;
 
         let config = EngineConfig {
             issuer: issuer.clone(),
@@ -112,7 +131,13 @@ impl App {
             .with(poem::middleware::Tracing)
             .into_endpoint()
             .boxed();
-        Ok(Self { endpoint, issuer, signer: signer_plugin.name.into(), storage: storage_name, warnings })
+        Ok(Self {
+            endpoint,
+            issuer,
+            signer: signer_plugin.name.into(),
+            storage: storage_name,
+            warnings,
+        })
     }
 
     /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish.
@@ -130,7 +155,10 @@ impl App {
     /// The start-up block.
     pub fn banner(&self, local: SocketAddr) -> String {
         let mut lines = vec![
-            format!("MCP Memory Service {} (memory server --http)", env!("CARGO_PKG_VERSION")),
+            format!(
+                "MCP Memory Service {} (memory server --http)",
+                env!("CARGO_PKG_VERSION")
+            ),
             format!("  listening  http://{local}"),
             format!("  issuer     {}", self.issuer),
             format!("  signer     {}", self.signer),
@@ -138,11 +166,19 @@ impl App {
             format!("  mcp        {}/mcp", self.issuer),
             format!("  docs       {}/docs", self.issuer),
         ];
-        lines.extend(self.warnings.iter().map(|warning| format!("  warning    {warning}")));
+        lines.extend(
+            self.warnings
+                .iter()
+                .map(|warning| format!("  warning    {warning}")),
+        );
         lines.join("\n")
     }
 }
 
 fn setting(variable: &str, got: &str, expected: &str) -> Error {
-    Error::Config { variable: variable.into(), got: got.into(), expected: expected.into() }
+    Error::Config {
+        variable: variable.into(),
+        got: got.into(),
+        expected: expected.into(),
+    }
 }

@@ -72,7 +72,12 @@ impl From<PkceRequirement> for PkcePolicy {
 #[schemars(title = "memory server settings")]
 pub struct Settings {
     /// Address to listen on. A loopback address (the default) makes auto-approve the default.
-    #[arg(long, env = "MCP_HTTP_HOST", value_name = "MCP_HTTP_HOST", default_value = "127.0.0.1")]
+    #[arg(
+        long,
+        env = "MCP_HTTP_HOST",
+        value_name = "MCP_HTTP_HOST",
+        default_value = "127.0.0.1"
+    )]
     #[schemars(rename = "MCP_HTTP_HOST", default = "default_host")]
     pub http_host: String,
 
@@ -95,37 +100,60 @@ pub struct Settings {
     pub oauth_issuer: Option<String>,
 
     /// The token signer plugin (`memory plugins` lists those compiled in).
-    #[arg(long, env = "MCP_OAUTH_SIGNER", value_name = "MCP_OAUTH_SIGNER", default_value = "hs256")]
+    #[arg(
+        long,
+        env = "MCP_OAUTH_SIGNER",
+        value_name = "MCP_OAUTH_SIGNER",
+        default_value = "hs256"
+    )]
     #[schemars(rename = "MCP_OAUTH_SIGNER", default = "default_signer")]
     pub oauth_signer: String,
 
     /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
-    #[arg(long, env = "MCP_OAUTH_STORAGE_BACKEND", value_name = "MCP_OAUTH_STORAGE_BACKEND")]
+    #[arg(
+        long,
+        env = "MCP_OAUTH_STORAGE_BACKEND",
+        value_name = "MCP_OAUTH_STORAGE_BACKEND"
+    )]
     #[schemars(rename = "MCP_OAUTH_STORAGE_BACKEND")]
     pub oauth_storage_backend: Option<String>,
 
     /// Access-token lifetime in minutes.
     #[arg(long, env = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", default_value = "60",
           value_name = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", value_parser = parse_lifetime)]
-    #[schemars(rename = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", default = "default_access")]
+    #[schemars(
+        rename = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
+        default = "default_access"
+    )]
     pub access_token_expire_minutes: i64,
 
     /// Authorization-code lifetime in minutes.
     #[arg(long, env = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES", default_value = "10",
           value_name = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES", value_parser = parse_lifetime)]
-    #[schemars(rename = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES", default = "default_code")]
+    #[schemars(
+        rename = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES",
+        default = "default_code"
+    )]
     pub authorization_code_expire_minutes: i64,
 
     /// Refresh-token lifetime in days.
     #[arg(long, env = "MCP_OAUTH_REFRESH_TOKEN_EXPIRE_DAYS", default_value = "30",
           value_name = "MCP_OAUTH_REFRESH_TOKEN_EXPIRE_DAYS", value_parser = parse_lifetime)]
-    #[schemars(rename = "MCP_OAUTH_REFRESH_TOKEN_EXPIRE_DAYS", default = "default_refresh")]
+    #[schemars(
+        rename = "MCP_OAUTH_REFRESH_TOKEN_EXPIRE_DAYS",
+        default = "default_refresh"
+    )]
     pub refresh_token_expire_days: i64,
 
     /// The owner's API key: accepted as `Authorization: Bearer`, `X-API-Key` or `?api_key=` with
     /// every scope, and needed to approve the consent page. Prefer the environment variable: a
     /// flag is visible to other users of the machine.
-    #[arg(long, env = "MCP_API_KEY", value_name = "MCP_API_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "MCP_API_KEY",
+        value_name = "MCP_API_KEY",
+        hide_env_values = true
+    )]
     #[schemars(rename = "MCP_API_KEY")]
     pub api_key: Option<String>,
 
@@ -143,8 +171,13 @@ pub struct Settings {
     pub oauth_auto_approve: Option<bool>,
 
     /// Which clients must use PKCE.
-    #[arg(long, env = "MCP_OAUTH_REQUIRE_PKCE", value_name = "MCP_OAUTH_REQUIRE_PKCE",
-          default_value = "public", value_enum)]
+    #[arg(
+        long,
+        env = "MCP_OAUTH_REQUIRE_PKCE",
+        value_name = "MCP_OAUTH_REQUIRE_PKCE",
+        default_value = "public",
+        value_enum
+    )]
     #[schemars(rename = "MCP_OAUTH_REQUIRE_PKCE")]
     pub oauth_require_pkce: PkceRequirement,
 
@@ -191,7 +224,9 @@ pub fn parse_bool(text: &str) -> Result<bool, String> {
 }
 
 fn parse_port(text: &str) -> Result<u16, String> {
-    text.trim().parse().map_err(|_| "expected a port number from 0 to 65535".into())
+    text.trim()
+        .parse()
+        .map_err(|_| "expected a port number from 0 to 65535".into())
 }
 
 fn parse_lifetime(text: &str) -> Result<i64, String> {
@@ -203,7 +238,8 @@ fn parse_lifetime(text: &str) -> Result<i64, String> {
 
 /// An http(s) URL without query, fragment or credentials; the trailing slash is dropped.
 fn parse_issuer(text: &str) -> Result<String, String> {
-    let expected = "expected an http or https URL without query or fragment, e.g. https://memory.example.com";
+    let expected =
+        "expected an http or https URL without query or fragment, e.g. https://memory.example.com";
     let url = url::Url::parse(text.trim()).map_err(|_| expected.to_owned())?;
     let fine = matches!(url.scheme(), "http" | "https")
         && url.has_host()
@@ -222,18 +258,26 @@ fn parse_issuer(text: &str) -> Result<String, String> {
 /// dropped.
 pub fn default_issuer(host: &str, port: u16) -> String {
     let host = match host {
-        "0.0.0.0" | "::" | "[::]" | "127.0.0.1" | "::1" | "[::1]" | "localhost" => "localhost".to_owned(),
+        "0.0.0.0" | "::" | "[::]" | "127.0.0.1" | "::1" | "[::1]" | "localhost" => {
+            "localhost".to_owned()
+        }
         v6 if v6.contains(':') && !v6.starts_with('[') => format!("[{v6}]"),
         other => other.to_owned(),
     };
-    if port == 80 { format!("http://{host}") } else { format!("http://{host}:{port}") }
+    if port == 80 {
+        format!("http://{host}")
+    } else {
+        format!("http://{host}:{port}")
+    }
 }
 
 /// Whether `host` names only this machine.
 pub fn is_loopback_host(host: &str) -> bool {
     let trimmed = host.trim_start_matches('[').trim_end_matches(']');
     trimmed.eq_ignore_ascii_case("localhost")
-        || trimmed.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || trimmed
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -244,13 +288,19 @@ mod tests {
     fn issuer_defaults_write_loopback_as_localhost() {
         assert_eq!(default_issuer("127.0.0.1", 8000), "http://localhost:8000");
         assert_eq!(default_issuer("0.0.0.0", 80), "http://localhost");
-        assert_eq!(default_issuer("memory.internal", 9000), "http://memory.internal:9000");
+        assert_eq!(
+            default_issuer("memory.internal", 9000),
+            "http://memory.internal:9000"
+        );
         assert_eq!(default_issuer("fd00::1", 8000), "http://[fd00::1]:8000");
     }
 
     #[test]
     fn issuer_values_are_checked_and_trimmed() {
-        assert_eq!(parse_issuer("https://memory.example.com/").unwrap(), "https://memory.example.com");
+        assert_eq!(
+            parse_issuer("https://memory.example.com/").unwrap(),
+            "https://memory.example.com"
+        );
         assert!(parse_issuer("memory.example.com").is_err());
         assert!(parse_issuer("https://memory.example.com/?x=1").is_err());
         assert!(parse_issuer("ftp://memory.example.com").is_err());
@@ -265,7 +315,11 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        assert!(is_loopback_host("127.0.0.1") && is_loopback_host("localhost") && is_loopback_host("::1"));
+        assert!(
+            is_loopback_host("127.0.0.1")
+                && is_loopback_host("localhost")
+                && is_loopback_host("::1")
+        );
         assert!(!is_loopback_host("0.0.0.0") && !is_loopback_host("192.168.1.2"));
     }
 }

@@ -14,7 +14,10 @@ fn main() -> ExitCode {
         Err(error) if error.use_stderr() => {
             // One line naming the setting, what it got and what it takes.
             let text = error.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!(
+                "{}",
+                text.lines().next().unwrap_or("error: invalid arguments")
+            );
             return ExitCode::from(2);
         }
         Err(error) => {
@@ -27,9 +30,14 @@ fn main() -> ExitCode {
             print_plugins();
             ExitCode::SUCCESS
         }
-        Command::Config { action: ConfigAction::Schema } => {
+        Command::Config {
+            action: ConfigAction::Schema,
+        } => {
             let schema = schemars::schema_for!(Settings);
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Command::Server(args) if !args.http => {
@@ -44,19 +52,36 @@ fn main() -> ExitCode {
 
 fn print_plugins() {
     for (role, plugins) in [
-        ("signer", registry::signers().iter().map(|p| (p.name, p.summary, (p.config_schema)())).collect::<Vec<_>>()),
-        ("storage", registry::storages().iter().map(|p| (p.name, p.summary, (p.config_schema)())).collect()),
+        (
+            "signer",
+            registry::signers()
+                .iter()
+                .map(|p| (p.name, p.summary, (p.config_schema)()))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "storage",
+            registry::storages()
+                .iter()
+                .map(|p| (p.name, p.summary, (p.config_schema)()))
+                .collect(),
+        ),
     ] {
         for (name, summary, schema) in plugins {
             println!("{role} {name}: {summary}");
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
         }
     }
 }
 
 fn run(settings: Settings) -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -53,7 +53,9 @@ impl Memory {
             content_hash: content_hash(&content),
             content,
             tags: normalize_tags(tags)?,
-            memory_type: memory_type.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
+            memory_type: memory_type
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
             metadata,
             created_at: now,
             updated_at: now,
@@ -71,7 +73,9 @@ pub fn normalize_tags(tags: Vec<String>) -> Result<Vec<String>, OAuthError> {
         }
     }
     if kept.len() > MAX_TAGS {
-        return Err(OAuthError::invalid_request(format!("at most {MAX_TAGS} tags")));
+        return Err(OAuthError::invalid_request(format!(
+            "at most {MAX_TAGS} tags"
+        )));
     }
     Ok(kept)
 }

@@ -1,0 +1,265 @@
+//! The test harness: a real `memory` server on 127.0.0.1 with an ephemeral port and a pinned clock,
+//! and an HTTP client that talks to it the way an OAuth client would.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clap::Parser as _;
+use mcp_oauth_core::{ManualClock, PluginSettings};
+use mcp_oauth_server::{App, Cli, Command};
+use rand::RngCore as _;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+
+/// The time the pinned clock starts at.
+pub const START: i64 = 1_800_000_000;
+
+/// A running server and a client for it. Dropping it shuts the server down.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`, also the issuer.
+    pub base: String,
+    /// The server's clock: move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
+    /// An HTTP client that does not follow redirects.
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with `memory server --http` and the extra `flags`.
+    pub async fn start(flags: &[&str]) -> Self {
+        Self::start_with(flags, PluginSettings::default())
+            .await
+            .expect("the server starts")
+    }
+
+    /// Starts a server with `flags` and plugin settings; the start-up error otherwise.
+    pub async fn start_with(
+        flags: &[&str],
+        plugin_settings: PluginSettings,
+    ) -> Result<Self, mcp_oauth_core::Error> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let local = listener.local_addr().expect("local address");
+        let base = format!("http://127.0.0.1:{}", local.port());
+        let port = local.port().to_string();
+        let mut args = vec![
+            "memory",
+            "server",
+            "--http",
+            "--http-port",
+            &port,
+            "--oauth-issuer",
+            &base,
+        ];
+        args.extend_from_slice(flags);
+        let Command::Server(server) = Cli::try_parse_from(args).expect("valid flags").command
+        else {
+            unreachable!("the server subcommand was given");
+        };
+        let clock = Arc::new(ManualClock::new(START));
+        let app = App::build(&server.settings, plugin_settings, local, clock.clone()).await?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client");
+        Ok(Self {
+            base,
+            clock,
+            http,
+            stop: Some(stop),
+        })
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// `POST /oauth/register` with `metadata`; the response.
+    pub async fn register_raw(&self, metadata: Value) -> Response {
+        self.http
+            .post(self.url("/oauth/register"))
+            .json(&metadata)
+            .send()
+            .await
+            .expect("register")
+    }
+
+    /// Registers a client, asserting 201; its registration response.
+    pub async fn register(&self, metadata: Value) -> Value {
+        let response = self.register_raw(metadata).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(status, StatusCode::CREATED, "registration refused: {body}");
+        body
+    }
+
+    /// Registers a public client (PKCE, no secret) with `redirect_uri` and `grant_types`.
+    pub async fn register_public(&self, redirect_uri: &str, grant_types: &[&str]) -> String {
+        let body = self
+            .register(json!({
+                "client_name": "Public test client",
+                "redirect_uris": [redirect_uri],
+                "grant_types": grant_types,
+                "token_endpoint_auth_method": "none",
+            }))
+            .await;
+        body["client_id"].as_str().expect("client_id").to_owned()
+    }
+
+    /// `GET /oauth/authorize` with `params`.
+    pub async fn authorize(&self, params: &[(&str, &str)]) -> Response {
+        self.http
+            .get(self.url("/oauth/authorize"))
+            .query(params)
+            .send()
+            .await
+            .expect("authorize")
+    }
+
+    /// `POST /oauth/token` with the form `params`.
+    pub async fn token(&self, params: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.url("/oauth/token"))
+            .form(params)
+            .send()
+            .await
+            .expect("token")
+    }
+
+    /// Runs authorize (auto-approved) for a public client with PKCE and exchanges the code;
+    /// the token response body.
+    pub async fn public_code_flow(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        scope: Option<&str>,
+    ) -> Value {
+        let pkce = Pkce::new();
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("state", "xyz"),
+            ("code_challenge", pkce.challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        if let Some(scope) = scope {
+            params.push(("scope", scope));
+        }
+        let code = redirect_param(&self.authorize(&params).await, "code").expect("a code");
+        let response = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect_uri),
+                ("client_id", client_id),
+                ("code_verifier", &pkce.verifier),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("JSON")
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A PKCE verifier and its S256 challenge, computed here independently of the server's code.
+pub struct Pkce {
+    /// The verifier (43 characters).
+    pub verifier: String,
+    /// BASE64URL(SHA256(verifier)).
+    pub challenge: String,
+}
+
+impl Pkce {
+    /// A fresh random pair.
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let verifier = URL_SAFE_NO_PAD.encode(bytes);
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        Self {
+            verifier,
+            challenge,
+        }
+    }
+}
+
+impl Default for Pkce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The `Location` header of a redirect.
+pub fn location(response: &Response) -> Option<url::Url> {
+    let value = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    url::Url::parse(value).ok()
+}
+
+/// A query parameter of a redirect's `Location`.
+pub fn redirect_param(response: &Response, name: &str) -> Option<String> {
+    location(response)?
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Asserts an RFC-shaped JSON error with `status` and `code`; returns the body.
+pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> Value {
+    let actual = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "status; body: {text}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}: {text}"
+    );
+    let body: Value = serde_json::from_str(&text).expect("JSON error body");
+    assert_eq!(body["error"], code, "error code; body: {body}");
+    assert!(
+        body["error_description"].is_string(),
+        "error_description; body: {body}"
+    );
+    body
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests: the real server over HTTP on 127.0.0.1, ephemeral ports, pinned clocks.
+
+mod e2e {
+    mod api_key;
+    mod consent;
+    mod discovery;
+    mod errors;
+    mod flows;
+    mod memories;
+    mod openapi;
+    mod registration;
+    mod registry;
+    mod tokens;
+}

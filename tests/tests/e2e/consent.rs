@@ -1,0 +1,151 @@
+//! The consent page: shown when auto-approve is off, approved only with the owner's API key,
+//! protected against forgery, and safe against hostile client metadata.
+
+use mcp_oauth_tests::{Pkce, TestServer, expect_error, location, redirect_param};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const KEY: &str = "owner-key-0123456789";
+
+/// The value of the hidden `name` field in the page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).expect("hidden field") + marker.len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end]
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+#[tokio::test]
+async fn the_owner_approves_with_the_api_key_and_denials_go_back_with_state() {
+    let server = TestServer::start(&["--api-key", KEY]).await;
+    let hostile = "<script>alert('pwned')</script>";
+    let client = server
+        .register(json!({
+            "client_name": hostile,
+            "client_uri": "https://app.example/\"><img src=x onerror=alert(1)>",
+            "redirect_uris": ["http://localhost/cb"],
+            "token_endpoint_auth_method": "none",
+        }))
+        .await;
+    let client_id = client["client_id"].as_str().unwrap();
+    let pkce = Pkce::new();
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", "http://localhost:7777/cb"),
+        ("scope", "read write"),
+        ("state", "consent-state"),
+        ("code_challenge", pkce.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let response = server.authorize(&query).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let page = response.text().await.unwrap();
+    assert!(!page.contains(hostile), "the client name is escaped");
+    assert!(page.contains("&lt;script&gt;"), "the client name is shown");
+    assert!(!page.contains("<img src=x"), "the client URI is escaped");
+    assert!(
+        page.contains("localhost") && page.contains("<b>read</b>") && page.contains("<b>write</b>")
+    );
+
+    let form = |decision: &str, key: Option<&str>, csrf: &str| {
+        let mut fields: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        fields.push(("csrf_token".into(), csrf.to_owned()));
+        fields.push(("decision".into(), decision.to_owned()));
+        if let Some(key) = key {
+            fields.push(("api_key".into(), key.to_owned()));
+        }
+        fields
+    };
+    let http = &server;
+    let post = |fields: Vec<(String, String)>| async move {
+        let server = http;
+        server
+            .http
+            .post(server.url("/oauth/authorize"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    };
+    let csrf = hidden(&page, "csrf_token");
+
+    // A wrong key shows the page again, with no code.
+    let response = post(form("approve", Some("wrong-key"), &csrf)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("location").is_none());
+    assert!(response.text().await.unwrap().contains("not correct"));
+
+    // A forged or altered form is refused.
+    let response = post(form("approve", Some(KEY), "1800000000.deadbeef")).await;
+    expect_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let mut altered = form("approve", Some(KEY), &csrf);
+    altered.iter_mut().find(|(k, _)| k == "scope").unwrap().1 = "read write admin".into();
+    expect_error(
+        post(altered).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+
+    // Approval: 303 to the client with the code, state and iss; the code works.
+    let response = post(form("approve", Some(KEY), &csrf)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&response)
+            .unwrap()
+            .as_str()
+            .starts_with("http://localhost:7777/cb?")
+    );
+    assert_eq!(
+        redirect_param(&response, "state").as_deref(),
+        Some("consent-state")
+    );
+    let code = redirect_param(&response, "code").unwrap();
+    let token = server
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", client_id),
+            ("redirect_uri", "http://localhost:7777/cb"),
+            ("code_verifier", &pkce.verifier),
+        ])
+        .await;
+    assert_eq!(token.status(), StatusCode::OK);
+
+    // Denial: access_denied with state.
+    let response = post(form("deny", None, &csrf)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        redirect_param(&response, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        redirect_param(&response, "state").as_deref(),
+        Some("consent-state")
+    );
+
+    // The form expires.
+    server.clock.advance(601);
+    expect_error(
+        post(form("approve", Some(KEY), &csrf)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+}

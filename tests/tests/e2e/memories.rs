@@ -1,0 +1,164 @@
+//! The memory REST API, as a client with `read write` uses it.
+
+use mcp_oauth_tests::{TestServer, expect_error};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const KEY: &str = "owner-key-0123456789";
+
+#[tokio::test]
+async fn store_read_list_search_tag_update_and_delete() {
+    let server = TestServer::start(&["--api-key", KEY, "--oauth-auto-approve", "true"]).await;
+    let call = |method: reqwest::Method, path: &str| {
+        server
+            .http
+            .request(method, server.url(path))
+            .header("X-API-Key", KEY)
+    };
+
+    let mut hashes = Vec::new();
+    for (content, tags) in [
+        (
+            "The team prefers coffee over tea",
+            json!(["team", "drinks"]),
+        ),
+        (
+            "Deploy on Tuesdays, never on Fridays",
+            json!(["team", "ops"]),
+        ),
+        ("Rust 1.95 is the toolchain", json!(["ops"])),
+    ] {
+        let response = call(reqwest::Method::POST, "/api/memories")
+            .json(&json!({"content": content, "tags": tags, "memory_type": "note", "metadata": {"source": "test"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["success"], true);
+        hashes.push(body["content_hash"].as_str().unwrap().to_owned());
+        server.clock.advance(1);
+    }
+    // Same content, other case and spacing: already stored.
+    let response = call(reqwest::Method::POST, "/api/memories")
+        .json(&json!({"content": "  the TEAM prefers coffee over tea "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["content_hash"],
+        hashes[0]
+    );
+
+    let memory: Value = call(
+        reqwest::Method::GET,
+        &format!("/api/memories/{}", hashes[1]),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(memory["content"], "Deploy on Tuesdays, never on Fridays");
+    assert_eq!(memory["metadata"]["source"], "test");
+
+    let page: Value = call(reqwest::Method::GET, "/api/memories?page=1&page_size=2")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["has_more"], true);
+    assert_eq!(
+        page["memories"][0]["content_hash"], hashes[2],
+        "newest first"
+    );
+    let ops: Value = call(reqwest::Method::GET, "/api/memories?tag=ops")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ops["total"], 2);
+
+    let found: Value = call(reqwest::Method::POST, "/api/search")
+        .json(&json!({"query": "fridays deploy"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["results"][0]["memory"]["content_hash"], hashes[1]);
+    assert_eq!(found["results"][0]["similarity_score"], 1.0);
+
+    let tagged: Value = call(reqwest::Method::POST, "/api/search/by-tag")
+        .json(&json!({"tags": ["team", "ops"], "match_all": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tagged["total"], 1);
+    let tags: Value = call(reqwest::Method::GET, "/api/tags")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tags["tags"][0], json!({"tag": "ops", "count": 2}));
+
+    let updated: Value = call(
+        reqwest::Method::PUT,
+        &format!("/api/memories/{}", hashes[2]),
+    )
+    .json(&json!({"tags": ["rust", " rust ", ""]}))
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(updated["tags"], json!(["rust"]));
+
+    let response = call(
+        reqwest::Method::DELETE,
+        &format!("/api/memories/{}", hashes[2]),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = call(
+        reqwest::Method::DELETE,
+        &format!("/api/memories/{}", hashes[2]),
+    )
+    .send()
+    .await
+    .unwrap();
+    expect_error(response, StatusCode::NOT_FOUND, "invalid_request").await;
+    let response = call(
+        reqwest::Method::GET,
+        &format!("/api/memories/{}", hashes[2]),
+    )
+    .send()
+    .await
+    .unwrap();
+    expect_error(response, StatusCode::NOT_FOUND, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn health_is_public_and_names_the_plugins() {
+    let server = TestServer::start(&[]).await;
+    let health: Value = server.get("/api/health").await.json().await.unwrap();
+    assert_eq!(health["status"], "healthy");
+    assert_eq!(health["storage"], "memory");
+    assert_eq!(health["signer"], "hs256");
+}
