@@ -17,6 +17,11 @@ use crate::store::{KeyStore, Storage};
 /// A boxed, sendable future, as the factories return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// Builds a signer from its context.
+pub type SignerFactory = fn(SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>>;
+/// Opens a storage from its settings.
+pub type StorageOpener = fn(PluginSettings) -> BoxFuture<Result<Arc<dyn Storage>>>;
+
 /// What a signer factory gets: its settings and the key store where generated keys live.
 pub struct SignerContext {
     /// The `MCP_*` settings.
@@ -34,7 +39,7 @@ pub struct SignerPlugin {
     /// The JSON Schema of the settings it reads.
     pub config_schema: fn() -> schemars::Schema,
     /// Builds the signer.
-    pub build: fn(SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>>,
+    pub build: SignerFactory,
 }
 
 /// A storage plugin.
@@ -46,7 +51,7 @@ pub struct StoragePlugin {
     /// The JSON Schema of the settings it reads.
     pub config_schema: fn() -> schemars::Schema,
     /// Opens (or connects to) the storage.
-    pub open: fn(PluginSettings) -> BoxFuture<Result<Arc<dyn Storage>>>,
+    pub open: StorageOpener,
 }
 
 inventory::collect!(SignerPlugin);

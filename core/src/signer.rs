@@ -49,11 +49,7 @@ impl Expectations<'_> {
                 "the access token was issued by another server",
             ));
         }
-        if !self
-            .audiences
-            .iter()
-            .any(|audience| *audience == claims.aud)
-        {
+        if !self.audiences.contains(&claims.aud) {
             return Err(OAuthError::invalid_token(
                 "the access token is for another resource",
             ));

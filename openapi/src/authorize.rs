@@ -256,10 +256,10 @@ impl AuthorizeApi {
 fn repeated_parameter(query: &str) -> Option<&'static str> {
     let mut seen = [false; SINGLE_PARAMETERS.len()];
     for (name, _) in url::form_urlencoded::parse(query.as_bytes()) {
-        if let Some(index) = SINGLE_PARAMETERS.iter().position(|p| *p == name) {
-            if std::mem::replace(&mut seen[index], true) {
-                return Some(SINGLE_PARAMETERS[index]);
-            }
+        if let Some(index) = SINGLE_PARAMETERS.iter().position(|p| *p == name)
+            && std::mem::replace(&mut seen[index], true)
+        {
+            return Some(SINGLE_PARAMETERS[index]);
         }
     }
     None

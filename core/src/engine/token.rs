@@ -206,15 +206,15 @@ impl AuthorizationServer {
     }
 
     fn check_same_resource(&self, requested: Option<&str>, bound: &str) -> Result<(), OAuthError> {
-        if let Some(requested) = requested {
-            if self.resolve_resource(Some(requested))? != bound {
-                return Err(OAuthError::new(
+        match requested {
+            Some(requested) if self.resolve_resource(Some(requested))? != bound => {
+                Err(OAuthError::new(
                     ErrorCode::InvalidTarget,
                     "resource differs from the one the grant was issued for",
-                ));
+                ))
             }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Issues an access token and, with a `family`, the first refresh token of that family.

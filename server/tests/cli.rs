@@ -1,0 +1,97 @@
+//! The `memory` binary as a deployer meets it: a bad setting stops the start with one line naming
+//! the variable, what it got and what it takes, and a non-zero exit.
+
+use std::process::{Command, Output};
+
+fn memory(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_memory"));
+    command.args(args).env("MCP_HTTP_PORT", "0");
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("MCP_")) {
+        command.env_remove(name);
+    }
+    command.env("MCP_HTTP_PORT", "0");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+/// Asserts a failed start whose stderr is one line containing every `needle`.
+fn assert_one_line_error(output: &Output, needles: &[&str]) {
+    assert!(!output.status.success(), "the start must fail");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line, got: {stderr}");
+    for needle in needles {
+        assert!(
+            lines[0].contains(needle),
+            "{needle:?} missing from: {}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn bad_values_name_the_variable_the_value_and_what_it_takes() {
+    let output = memory(&["server", "--http"], &[("MCP_OAUTH_ENABLED", "maybe")]);
+    assert_one_line_error(&output, &["MCP_OAUTH_ENABLED", "maybe", "true or false"]);
+    let output = memory(&["server", "--http"], &[("MCP_HTTP_PORT", "eighty")]);
+    assert_one_line_error(&output, &["MCP_HTTP_PORT", "eighty", "0 to 65535"]);
+    let output = memory(
+        &["server", "--http"],
+        &[("MCP_OAUTH_ISSUER", "memory.example.com")],
+    );
+    assert_one_line_error(
+        &output,
+        &["MCP_OAUTH_ISSUER", "memory.example.com", "https URL"],
+    );
+    let output = memory(
+        &["server", "--http"],
+        &[("MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", "-5")],
+    );
+    assert_one_line_error(
+        &output,
+        &[
+            "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
+            "-5",
+            "whole number",
+        ],
+    );
+}
+
+#[test]
+fn plugin_and_policy_errors_are_one_line_too() {
+    let output = memory(&["server", "--http"], &[("MCP_OAUTH_SIGNER", "rs256")]);
+    assert_one_line_error(&output, &["MCP_OAUTH_SIGNER", "rs256", "hs256"]);
+    let output = memory(
+        &["server", "--http"],
+        &[("MCP_OAUTH_SECRET_KEY", "your-secure-secret-key-here")],
+    );
+    assert_one_line_error(
+        &output,
+        &["MCP_OAUTH_SECRET_KEY", "27 bytes", "at least 32"],
+    );
+    // A public address without the API key: nobody could approve the consent page.
+    let output = memory(&["server", "--http"], &[("MCP_HTTP_HOST", "0.0.0.0")]);
+    assert_one_line_error(&output, &["MCP_API_KEY", "unset", "MCP_OAUTH_AUTO_APPROVE"]);
+    let output = memory(&["server", "--http"], &[("MCP_HTTPS_ENABLED", "true")]);
+    assert_one_line_error(&output, &["MCP_HTTPS_ENABLED", "true"]);
+    let output = memory(&["server"], &[]);
+    assert_one_line_error(&output, &["--http"]);
+}
+
+#[test]
+fn plugins_and_config_schema_are_printed() {
+    let output = memory(&["plugins"], &[]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("signer hs256:") && text.contains("MCP_OAUTH_SECRET_KEY"),
+        "{text}"
+    );
+    assert!(text.contains("storage memory:"), "{text}");
+    let output = memory(&["config", "schema"], &[]);
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON Schema");
+    assert!(schema["properties"]["MCP_OAUTH_ISSUER"]["description"].is_string());
+    assert!(schema["properties"]["MCP_API_KEY"].is_object());
+}
