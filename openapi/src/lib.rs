@@ -74,7 +74,10 @@ pub fn api_service(
 
 /// Every route of the HTTP surface, with the shared middleware. `oauth_enabled: false` answers
 /// 404 on the OAuth and discovery routes (API key only, like `MCP_OAUTH_ENABLED=false`).
-pub fn endpoint(state: Arc<AppState>, oauth_enabled: bool) -> impl Endpoint {
+pub fn endpoint(
+    state: Arc<AppState>,
+    oauth_enabled: bool,
+) -> impl Endpoint<Output = poem::Response> {
     let service = api_service(&state);
     let docs = docs::swagger_ui(service.swagger_ui(), service.swagger_ui_html());
     let route = Route::new()

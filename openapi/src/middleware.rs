@@ -3,6 +3,7 @@
 //! `Cache-Control: no-store` on OAuth answers, and the `MCP_OAUTH_ENABLED=false` switch.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use mcp_oauth_core::ErrorCode;
 use poem::error::ReadBodyError;
@@ -118,33 +119,53 @@ impl<E: Endpoint> Shared<E> {
 impl<E: Endpoint> Endpoint for Shared<E> {
     type Output = Response;
 
-    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        // The access log names the path only: a query may carry `api_key`, a code or a state.
+        let (method, path, started) = (
+            req.method().clone(),
+            req.uri().path().to_owned(),
+            Instant::now(),
+        );
+        let response = self.answer(req).await;
+        tracing::info!(
+            %method,
+            path,
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        Ok(response)
+    }
+}
+
+impl<E: Endpoint> Shared<E> {
+    async fn answer(&self, mut req: Request) -> Response {
         let area = Area::of(req.uri().path());
         if !self.oauth_enabled && area != Area::Other {
             let description = "OAuth is disabled on this server (MCP_OAUTH_ENABLED=false)";
-            return Ok(self.error(
+            return self.error(
                 StatusCode::NOT_FOUND,
                 ErrorCode::InvalidRequest,
                 description.into(),
-            ));
+            );
         }
         match req.take_body().into_bytes_limit(area.body_limit()).await {
             Ok(bytes) => req.set_body(bytes),
             Err(ReadBodyError::PayloadTooLarge) => {
                 let description = format!("the request body exceeds {} bytes", area.body_limit());
-                return Ok(self.error(
+                return self.error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     ErrorCode::InvalidRequest,
                     description,
-                ));
+                );
             }
             Err(error) => {
                 let description = format!("the request body could not be read: {error}");
-                return Ok(self.error(
+                return self.error(
                     StatusCode::BAD_REQUEST,
                     ErrorCode::InvalidRequest,
                     description,
-                ));
+                );
             }
         }
         req.extensions_mut().insert(self.state.clone());
@@ -167,7 +188,7 @@ impl<E: Endpoint> Endpoint for Shared<E> {
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
-        Ok(response)
+        response
     }
 }
 

@@ -11,8 +11,8 @@ use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
 use mcp_oauth_core::{AuthorizationServer, Clock, EngineConfig, Error, KeyStore, PluginSettings};
 use mcp_oauth_openapi::{AppState, Challenge, register_swagger_client};
+use poem::EndpointExt;
 use poem::listener::TcpAcceptor;
-use poem::{EndpointExt, IntoEndpoint};
 
 use crate::config::{Settings, default_issuer, is_loopback_host};
 use crate::plugins::DEFAULT_STORAGE;
@@ -127,10 +127,7 @@ impl App {
                 resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
             },
         });
-        let endpoint = mcp_oauth_openapi::endpoint(state, settings.oauth_enabled)
-            .with(poem::middleware::Tracing)
-            .into_endpoint()
-            .boxed();
+        let endpoint = mcp_oauth_openapi::endpoint(state, settings.oauth_enabled).boxed();
         Ok(Self {
             endpoint,
             issuer,
