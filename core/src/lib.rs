@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod engine;
 mod error;
+pub mod keyring;
 pub mod model;
 pub mod registry;
 pub mod secret;

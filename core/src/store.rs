@@ -62,9 +62,14 @@ pub trait TokenStore: Send + Sync {
 /// Named key material that must survive restarts and be shared by replicas.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
+    /// The key stored under `name`, if any.
+    async fn key(&self, name: &str) -> Result<Option<Vec<u8>>>;
     /// The key stored under `name`; when there is none, stores `candidate` and returns it. Replicas
     /// racing to create the same key all end up with the one that was stored first.
     async fn get_or_create_key(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>>;
+    /// Replaces the key under `name` with `new` if it is still `expected` (compare and swap);
+    /// returns whether it was replaced. Of concurrent replacements of one value, one wins.
+    async fn replace_key(&self, name: &str, expected: &[u8], new: &[u8]) -> Result<bool>;
 }
 
 /// The memories of the memory service.

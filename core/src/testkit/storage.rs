@@ -276,6 +276,46 @@ async fn keys(storage: &dyn Storage) {
         keys.windows(2).all(|pair| pair[0] == pair[1]),
         "racing creators agree on one key"
     );
+
+    assert_eq!(
+        storage.key("signer/test").await.expect("read"),
+        Some(b"candidate-1".to_vec())
+    );
+    assert_eq!(storage.key("signer/none").await.expect("read"), None);
+    assert!(
+        !storage
+            .replace_key("signer/test", b"stale", b"next")
+            .await
+            .expect("cas"),
+        "a replacement against a stale value fails"
+    );
+    assert!(
+        !storage
+            .replace_key("signer/none", b"", b"next")
+            .await
+            .expect("cas")
+    );
+    let swaps = join_all((0..RACERS).map(|i| async move {
+        let next = format!("next-{i}");
+        storage
+            .replace_key("signer/test", b"candidate-1", next.as_bytes())
+            .await
+    }))
+    .await;
+    let won = swaps
+        .into_iter()
+        .filter(|r| *r.as_ref().expect("cas"))
+        .count();
+    assert_eq!(
+        won, 1,
+        "of {RACERS} concurrent replacements of one value exactly one wins"
+    );
+    let now = storage
+        .key("signer/test")
+        .await
+        .expect("read")
+        .expect("kept");
+    assert!(now.starts_with(b"next-"));
 }
 
 fn memory(content: &str, tags: &[&str], kind: Option<&str>, at: i64) -> Memory {

@@ -118,6 +118,21 @@ impl TokenStore for InMemoryStorage {
 
 #[async_trait]
 impl KeyStore for InMemoryStorage {
+    async fn key(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.keys.lock().get(name).cloned())
+    }
+
+    async fn replace_key(&self, name: &str, expected: &[u8], new: &[u8]) -> Result<bool> {
+        let mut keys = self.keys.lock();
+        match keys.get_mut(name) {
+            Some(stored) if stored.as_slice() == expected => {
+                *stored = new.to_vec();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn get_or_create_key(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         Ok(self
             .keys
