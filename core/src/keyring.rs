@@ -98,7 +98,7 @@ pub struct RingStore<'a> {
     /// The key store.
     pub keys: &'a dyn KeyStore,
     /// The ring's entry name, e.g. `signer/eddsa`.
-    pub name: &'a str,
+    pub name: String,
     /// The current time.
     pub now: UnixTime,
     /// The longest lifetime of a token signed by a key (the access-token lifetime).
@@ -125,7 +125,7 @@ impl RingStore<'_> {
             keys: vec![initial],
         }
         .encode()?;
-        let stored = self.keys.get_or_create_key(self.name, &candidate).await?;
+        let stored = self.keys.get_or_create_key(&self.name, &candidate).await?;
         let ring = KeyRing::decode(&stored)?;
         match configured {
             Some(key) if ring.current()?.kid != key.kid => self.rotate(key).await,
@@ -139,7 +139,7 @@ impl RingStore<'_> {
             let stored = self
                 .keys
                 .get_or_create_key(
-                    self.name,
+                    &self.name,
                     &KeyRing {
                         keys: vec![key.clone()],
                     }
@@ -153,7 +153,7 @@ impl RingStore<'_> {
             ring.rotate(key.clone(), self.now, self.lifetime);
             if self
                 .keys
-                .replace_key(self.name, &stored, &ring.encode()?)
+                .replace_key(&self.name, &stored, &ring.encode()?)
                 .await?
             {
                 return Ok(ring);
@@ -167,7 +167,7 @@ impl RingStore<'_> {
 
     /// The stored ring, if any, without creating one.
     pub async fn peek(&self) -> Result<Option<KeyRing>> {
-        match self.keys.key(self.name).await? {
+        match self.keys.key(&self.name).await? {
             Some(stored) => KeyRing::decode(&stored).map(Some),
             None => Ok(None),
         }

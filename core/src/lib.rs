@@ -14,6 +14,7 @@ pub mod registry;
 pub mod secret;
 mod settings;
 pub mod signer;
+pub mod signing;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -23,6 +24,7 @@ pub use engine::{AuthorizationServer, EngineConfig, PkcePolicy};
 pub use error::{Error, ErrorCode, OAuthError, Result};
 pub use settings::PluginSettings;
 pub use signer::{Expectations, TokenSigner};
+pub use signing::Signing;
 pub use store::{ClientStore, GrantStore, KeyStore, MemoryStore, Storage, TokenStore};
 
 // Plugin crates re-use these so their versions always match the registry's.

@@ -9,7 +9,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::clock::UnixTime;
 use crate::error::{Error, Result};
+use crate::keyring::{RingStore, SigningKey};
 use crate::settings::PluginSettings;
 use crate::signer::TokenSigner;
 use crate::store::{KeyStore, Storage};
@@ -22,12 +24,33 @@ pub type SignerFactory = fn(SignerContext) -> BoxFuture<Result<Arc<dyn TokenSign
 /// Opens a storage from its settings.
 pub type StorageOpener = fn(PluginSettings) -> BoxFuture<Result<Arc<dyn Storage>>>;
 
-/// What a signer factory gets: its settings and the key store where generated keys live.
+/// Makes a fresh current key for a signer's ring (rotation); refuses when the settings fix the
+/// key (e.g. `MCP_OAUTH_SECRET_KEY`), which is rotated by changing the setting.
+pub type KeyMaker = fn(&PluginSettings, UnixTime) -> Result<SigningKey>;
+
+/// What a signer factory gets: its settings and the key store where its key ring lives.
+#[derive(Clone)]
 pub struct SignerContext {
     /// The `MCP_*` settings.
     pub settings: PluginSettings,
-    /// Where to keep generated key material so that it survives restarts.
+    /// Where the signer's key ring lives, so that it survives restarts and is shared by replicas.
     pub keys: Arc<dyn KeyStore>,
+    /// The current time.
+    pub now: UnixTime,
+    /// The longest lifetime of a token it signs: retired keys verify this long.
+    pub token_lifetime: i64,
+}
+
+impl SignerContext {
+    /// The signer's ring in the key store, named after the plugin.
+    pub fn ring(&self, plugin: &str) -> RingStore<'_> {
+        RingStore {
+            keys: self.keys.as_ref(),
+            name: format!("signer/{plugin}"),
+            now: self.now,
+            lifetime: self.token_lifetime,
+        }
+    }
 }
 
 /// A token signer plugin.
@@ -38,8 +61,10 @@ pub struct SignerPlugin {
     pub summary: &'static str,
     /// The JSON Schema of the settings it reads.
     pub config_schema: fn() -> schemars::Schema,
-    /// Builds the signer.
+    /// Builds the signer from its ring (creating the ring on first use).
     pub build: SignerFactory,
+    /// Makes a new current key for rotation.
+    pub new_key: KeyMaker,
 }
 
 /// A storage plugin.

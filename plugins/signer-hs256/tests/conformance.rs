@@ -1,18 +1,33 @@
 //! The `hs256` signer passes the signer conformance suite unchanged, and refuses short keys.
 
-use mcp_oauth_core::testkit;
-use mcp_oauth_signer_hs256::Hs256Signer;
+use std::sync::Arc;
 
-#[test]
-fn passes_the_signer_conformance_suite() {
-    let signer = Hs256Signer::new(&[7; 32]).unwrap();
-    let other = Hs256Signer::new(&[8; 32]).unwrap();
-    testkit::signer::run(&signer, &other);
+use mcp_oauth_core::registry::{self, SignerContext};
+use mcp_oauth_core::{KeyStore, PluginSettings, testkit};
+use mcp_oauth_store_memory::InMemoryStorage;
+
+fn keys() -> Arc<dyn KeyStore> {
+    Arc::new(InMemoryStorage::default())
 }
 
 #[test]
-fn refuses_keys_shorter_than_32_bytes() {
-    let error = Hs256Signer::new(b"your-secure-secret-key-here")
+fn passes_the_signer_conformance_suite() {
+    let plugin = registry::signer(mcp_oauth_signer_hs256::NAME).unwrap();
+    futures::executor::block_on(testkit::signer::run(plugin, keys));
+}
+
+#[test]
+fn refuses_configured_keys_shorter_than_32_bytes_and_their_rotation() {
+    let plugin = registry::signer(mcp_oauth_signer_hs256::NAME).unwrap();
+    let mut settings = PluginSettings::default();
+    settings.set("MCP_OAUTH_SECRET_KEY", "your-secure-secret-key-here");
+    let context = SignerContext {
+        settings: settings.clone(),
+        keys: keys(),
+        now: 0,
+        token_lifetime: 3600,
+    };
+    let error = futures::executor::block_on((plugin.build)(context))
         .err()
         .unwrap();
     let line = error.to_string();
@@ -20,4 +35,11 @@ fn refuses_keys_shorter_than_32_bytes() {
         line.contains("MCP_OAUTH_SECRET_KEY") && line.contains("27 bytes"),
         "{line}"
     );
+
+    settings.set(
+        "MCP_OAUTH_SECRET_KEY",
+        "a-configured-key-of-at-least-32-bytes!",
+    );
+    let error = (plugin.new_key)(&settings, 0).err().unwrap();
+    assert!(error.to_string().contains("rotated by changing it"));
 }
