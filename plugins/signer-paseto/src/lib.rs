@@ -1,1 +1,72 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod claims;
+mod config;
+mod error;
+mod signer;
+
+pub use config::PasetoConfig;
+pub use signer::{PasetoSigner, Purpose};
+
+use std::sync::Arc;
+
+use mcp_oauth_core::keyring::SigningKey;
+use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
+use mcp_oauth_core::{PluginSettings, Result, TokenSigner, UnixTime};
+
+/// The name of the `v4.public` signer.
+pub const PUBLIC_NAME: &str = "paseto-v4-public";
+/// The name of the `v4.local` signer.
+pub const LOCAL_NAME: &str = "paseto-v4-local";
+
+fn build_with(
+    purpose: Purpose,
+    name: &'static str,
+    context: SignerContext,
+) -> BoxFuture<Result<Arc<dyn TokenSigner>>> {
+    Box::pin(async move {
+        let now = context.now;
+        let ring = context
+            .ring(name)
+            .load(|| signer::generate(purpose, now), None)
+            .await?;
+        Ok(Arc::new(PasetoSigner::new(purpose, &ring)?) as Arc<dyn TokenSigner>)
+    })
+}
+
+fn build_public(context: SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>> {
+    build_with(Purpose::Public, PUBLIC_NAME, context)
+}
+
+fn build_local(context: SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>> {
+    build_with(Purpose::Local, LOCAL_NAME, context)
+}
+
+fn new_public_key(_: &PluginSettings, now: UnixTime) -> Result<SigningKey> {
+    signer::generate(Purpose::Public, now)
+}
+
+fn new_local_key(_: &PluginSettings, now: UnixTime) -> Result<SigningKey> {
+    signer::generate(Purpose::Local, now)
+}
+
+// One crate, two signers: they share the token code and differ only in purpose.
+mcp_oauth_core::inventory::submit! {
+    SignerPlugin {
+        name: PUBLIC_NAME,
+        summary: "PASETO v4.public (Ed25519): public keys at /oauth/jwks.json as JWK and PASERK",
+        config_schema: || mcp_oauth_core::schemars::schema_for!(PasetoConfig),
+        build: build_public,
+        new_key: new_public_key,
+    }
+}
+
+mcp_oauth_core::inventory::submit! {
+    SignerPlugin {
+        name: LOCAL_NAME,
+        summary: "PASETO v4.local (encrypted): claims unreadable; verifiers need the symmetric key",
+        config_schema: || mcp_oauth_core::schemars::schema_for!(PasetoConfig),
+        build: build_local,
+        new_key: new_local_key,
+    }
+}
