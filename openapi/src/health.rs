@@ -36,7 +36,7 @@ impl HealthApi {
             status: "healthy".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             storage: self.state.storage_name.clone(),
-            signer: self.state.signer_name.clone(),
+            signer: self.state.signing.name().to_owned(),
         })
     }
 }

@@ -13,6 +13,7 @@ mod discovery;
 mod docs;
 mod error;
 mod health;
+mod keys;
 mod memories;
 mod middleware;
 mod register;
@@ -43,6 +44,7 @@ pub fn api_service(
         register::RegisterApi,
         authorize::AuthorizeApi,
         token::TokenApi,
+        keys::KeysApi,
         memories::MemoryApi,
         health::HealthApi,
     ),
@@ -57,6 +59,9 @@ pub fn api_service(
             state: state.clone(),
         },
         token::TokenApi {
+            state: state.clone(),
+        },
+        keys::KeysApi {
             state: state.clone(),
         },
         memories::MemoryApi {

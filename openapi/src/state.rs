@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use mcp_oauth_core::AuthorizationServer;
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::ConsentSeal;
 use mcp_oauth_core::secret::SecretHash;
+use mcp_oauth_core::{AuthorizationServer, Signing};
 
 use crate::error::{Challenge, ErrorResponse};
 
@@ -24,8 +24,8 @@ pub struct AppState {
     pub consent_seal: ConsentSeal,
     /// The name of the storage plugin in use.
     pub storage_name: String,
-    /// The name of the signer plugin in use.
-    pub signer_name: String,
+    /// The signer in use, with its key ring (JWKS, rotation).
+    pub signing: Arc<Signing>,
     /// Renders errors with this server's bearer challenge.
     pub challenge: Challenge,
 }

@@ -9,7 +9,10 @@ use std::time::Duration;
 use mcp_oauth_core::engine::ConsentSeal;
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
-use mcp_oauth_core::{AuthorizationServer, Clock, EngineConfig, Error, KeyStore, PluginSettings};
+use mcp_oauth_core::{
+    AuthorizationServer, Clock, EngineConfig, Error, KeyStore, PluginSettings, Signing, Storage,
+    UnixTime,
+};
 use mcp_oauth_openapi::{AppState, Challenge, register_swagger_client};
 use poem::EndpointExt;
 use poem::listener::TcpAcceptor;
@@ -19,6 +22,8 @@ use crate::plugins::DEFAULT_STORAGE;
 
 /// How long in-flight requests may finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How often the signing keys are checked for changes made elsewhere.
+const KEY_REFRESH: Duration = Duration::from_secs(30);
 
 /// A server ready to answer: its HTTP endpoint and what the start-up block shows.
 pub struct App {
@@ -32,6 +37,8 @@ pub struct App {
     pub storage: String,
     /// Warnings to show at start.
     pub warnings: Vec<String>,
+    signing: Arc<Signing>,
+    clock: Arc<dyn Clock>,
 }
 
 impl App {
@@ -85,35 +92,33 @@ impl App {
             );
         }
 
-        let storage_name = settings
-            .oauth_storage_backend
-            .clone()
-            .unwrap_or_else(|| DEFAULT_STORAGE.into());
-        let storage = (registry::storage(&storage_name)?.open)(plugin_settings.clone()).await?;
+        let (storage_name, storage) = open_storage(settings, &plugin_settings).await?;
         if storage_name == "memory" {
             warnings
                 .push("storage is in memory: clients, tokens and memories are lost at exit".into());
         }
-        let keys: Arc<dyn KeyStore> = storage.clone();
+        let access_token_ttl = settings.access_token_expire_minutes * 60;
+        let signing =
+            Arc::new(start_signing(settings, plugin_settings, storage.clone(), clock.now()).await?);
         let signer_plugin = registry::signer(&settings.oauth_signer)?;
-        let signer = (signer_plugin.build)(SignerContext {
-            settings: plugin_settings,
-            keys,
-        })
-        .await?;
         let consent_key = storage
             .get_or_create_key("consent/hmac", &random_bytes(32))
             .await?;
 
         let config = EngineConfig {
             issuer: issuer.clone(),
-            access_token_ttl: settings.access_token_expire_minutes * 60,
+            access_token_ttl,
             code_ttl: settings.authorization_code_expire_minutes * 60,
             refresh_token_ttl: settings.refresh_token_expire_days * 86_400,
             pkce: settings.oauth_require_pkce.into(),
             open_client_credentials: auto_approve,
         };
-        let engine = Arc::new(AuthorizationServer::new(config, storage, signer, clock));
+        let engine = Arc::new(AuthorizationServer::new(
+            config,
+            storage,
+            signing.clone(),
+            clock.clone(),
+        ));
         register_swagger_client(&engine).await?;
         let state = Arc::new(AppState {
             engine,
@@ -122,7 +127,7 @@ impl App {
             allow_anonymous: settings.allow_anonymous_access,
             consent_seal: ConsentSeal::new(consent_key),
             storage_name: storage_name.clone(),
-            signer_name: signer_plugin.name.to_owned(),
+            signing: signing.clone(),
             challenge: Challenge {
                 resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
             },
@@ -134,6 +139,8 @@ impl App {
             signer: signer_plugin.name.into(),
             storage: storage_name,
             warnings,
+            signing,
+            clock,
         })
     }
 
@@ -144,9 +151,12 @@ impl App {
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
         let acceptor = TcpAcceptor::from_tokio(listener)?;
-        poem::Server::new_with_acceptor(acceptor)
+        let refresher = tokio::spawn(refresh_keys(self.signing.clone(), self.clock.clone()));
+        let result = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(SHUTDOWN_GRACE))
-            .await
+            .await;
+        refresher.abort();
+        result
     }
 
     /// The start-up block.
@@ -169,6 +179,51 @@ impl App {
                 .map(|warning| format!("  warning    {warning}")),
         );
         lines.join("\n")
+    }
+}
+
+/// The storage plugin the settings choose, opened.
+pub async fn open_storage(
+    settings: &Settings,
+    plugin_settings: &PluginSettings,
+) -> Result<(String, Arc<dyn Storage>), Error> {
+    let name = settings
+        .oauth_storage_backend
+        .clone()
+        .unwrap_or_else(|| DEFAULT_STORAGE.into());
+    let storage = (registry::storage(&name)?.open)(plugin_settings.clone()).await?;
+    Ok((name, storage))
+}
+
+/// The signer the settings choose, over its key ring in `storage`.
+pub async fn start_signing(
+    settings: &Settings,
+    plugin_settings: PluginSettings,
+    storage: Arc<dyn Storage>,
+    now: UnixTime,
+) -> Result<Signing, Error> {
+    let keys: Arc<dyn KeyStore> = storage;
+    let context = SignerContext {
+        settings: plugin_settings,
+        keys,
+        now,
+        token_lifetime: settings.access_token_expire_minutes * 60,
+    };
+    Signing::start(registry::signer(&settings.oauth_signer)?, context).await
+}
+
+/// Picks up key rings changed by another process (a rotation on another replica or by
+/// `memory keys rotate`) within [`KEY_REFRESH`].
+async fn refresh_keys(signing: Arc<Signing>, clock: Arc<dyn Clock>) {
+    let mut interval = tokio::time::interval(KEY_REFRESH);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match signing.refresh(clock.now()).await {
+            Ok(true) => tracing::info!(signer = signing.name(), "signing keys reloaded"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "signing keys could not be reloaded"),
+        }
     }
 }
 

@@ -22,12 +22,30 @@ pub enum Command {
     Server(ServerArgs),
     /// List the compiled-in plugins with their summaries and settings schemas.
     Plugins,
+    /// The signer's key ring in the configured storage.
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysCommand,
+        /// The settings (storage, signer, lifetimes).
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Configuration helpers.
     Config {
         /// What to print.
         #[command(subcommand)]
         action: ConfigAction,
     },
+}
+
+/// `memory keys …`.
+#[derive(Subcommand, Clone, Copy)]
+pub enum KeysCommand {
+    /// List key ids, algorithms and ages (never key material).
+    List,
+    /// Make a new current key; the previous one verifies until its tokens expire.
+    Rotate,
 }
 
 /// `memory config …`.

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod keys;
 mod plugins;
 
 pub use app::App;

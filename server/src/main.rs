@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use mcp_oauth_core::{PluginSettings, SystemClock, registry};
+use mcp_oauth_server::config::KeysCommand;
 use mcp_oauth_server::{App, Cli, Command, ConfigAction, Settings};
 use tracing_subscriber::EnvFilter;
 
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Keys { action, settings } => keys(action, &settings),
         Command::Server(args) if !args.http => {
             eprintln!(
                 "error: memory server needs --http: this binary serves MCP over HTTP only (no stdio transport)"
@@ -48,6 +50,41 @@ fn main() -> ExitCode {
         }
         Command::Server(args) => run(args.settings),
     }
+}
+
+fn keys(action: KeysCommand, settings: &Settings) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let now = mcp_oauth_core::Clock::now(&SystemClock);
+    match runtime.block_on(mcp_oauth_server::keys::run(
+        action,
+        settings,
+        PluginSettings::from_env(),
+        now,
+    )) {
+        Ok(listing) => {
+            print!("{listing}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The async runtime, with room for deep recursion in storage engines.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()
+        .map_err(|error| {
+            eprintln!("error: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        })
 }
 
 fn print_plugins() {
@@ -85,16 +122,9 @@ fn run(settings: Settings) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(8 << 20)
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let address = format!("{}:{}", settings.http_host, settings.http_port);

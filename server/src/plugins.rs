@@ -2,8 +2,12 @@
 //! A crate that is only listed in `Cargo.toml` is never linked and its `inventory::submit!`
 //! vanishes; `tests/` asserts the registry holds exactly the enabled plugins.
 
+#[cfg(feature = "signer-eddsa")]
+use mcp_oauth_signer_eddsa as _;
 #[cfg(feature = "signer-hs256")]
 use mcp_oauth_signer_hs256 as _;
+#[cfg(feature = "signer-paseto")]
+use mcp_oauth_signer_paseto as _;
 #[cfg(feature = "store-memory")]
 use mcp_oauth_store_memory as _;
 

@@ -41,12 +41,23 @@ impl TestServer {
         flags: &[&str],
         plugin_settings: PluginSettings,
     ) -> Result<Self, mcp_oauth_core::Error> {
+        Self::start_at(flags, plugin_settings, START).await
+    }
+
+    /// Starts a server whose clock shows `now`, signing with [`test_signer`] unless `flags` name
+    /// another.
+    pub async fn start_at(
+        flags: &[&str],
+        plugin_settings: PluginSettings,
+        now: i64,
+    ) -> Result<Self, mcp_oauth_core::Error> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let local = listener.local_addr().expect("local address");
         let base = format!("http://127.0.0.1:{}", local.port());
         let port = local.port().to_string();
+        let signer = test_signer();
         let mut args = vec![
             "memory",
             "server",
@@ -56,12 +67,15 @@ impl TestServer {
             "--oauth-issuer",
             &base,
         ];
+        if !flags.contains(&"--oauth-signer") {
+            args.extend(["--oauth-signer", signer.as_str()]);
+        }
         args.extend_from_slice(flags);
         let Command::Server(server) = Cli::try_parse_from(args).expect("valid flags").command
         else {
             unreachable!("the server subcommand was given");
         };
-        let clock = Arc::new(ManualClock::new(START));
+        let clock = Arc::new(ManualClock::new(now));
         let app = App::build(&server.settings, plugin_settings, local, clock.clone()).await?;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.serve(listener, async move {
@@ -192,6 +206,44 @@ impl Drop for TestServer {
             let _ = stop.send(());
         }
     }
+}
+
+/// The signer the suite runs with: `MCP_TEST_SIGNER` when set (CI runs the suite once per signer),
+/// else `hs256` when compiled in, else the first compiled in.
+pub fn test_signer() -> String {
+    if let Ok(name) = std::env::var("MCP_TEST_SIGNER") {
+        return name;
+    }
+    let names: Vec<_> = mcp_oauth_core::registry::signers()
+        .iter()
+        .map(|p| p.name)
+        .collect();
+    let chosen = names
+        .iter()
+        .find(|n| **n == "hs256")
+        .or(names.first())
+        .expect("a signer is compiled in");
+    (*chosen).to_owned()
+}
+
+/// The claims an observer can read from an access token without any key: the payload of a JWT or
+/// of a PASETO `v4.public` token; `None` for encrypted `v4.local` tokens.
+pub fn readable_claims(token: &str) -> Option<Value> {
+    let payload = if let Some(rest) = token.strip_prefix("v4.public.") {
+        let mut message = URL_SAFE_NO_PAD.decode(rest.split('.').next()?).ok()?;
+        message.truncate(message.len().checked_sub(64)?);
+        message
+    } else if token.starts_with("v4.local.") {
+        return None;
+    } else {
+        URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?
+    };
+    serde_json::from_slice(&payload).ok()
+}
+
+/// Whether `signer` publishes public keys.
+pub fn signer_publishes_keys(signer: &str) -> bool {
+    matches!(signer, "eddsa" | "paseto-v4-public")
 }
 
 /// A PKCE verifier and its S256 challenge, computed here independently of the server's code.

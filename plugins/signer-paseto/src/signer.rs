@@ -87,6 +87,23 @@ pub(crate) fn generate(purpose: Purpose, now: UnixTime) -> Result<SigningKey> {
     Ok(SigningKey::new(kid, purpose.algorithm(), &material, now))
 }
 
+/// The ring entry of a `k4.local.…` PASERK.
+pub(crate) fn local_from_paserk(paserk: &str, now: UnixTime) -> Result<SigningKey> {
+    let key =
+        SymmetricKey::<V4>::try_from(paserk.trim()).map_err(|_| mcp_oauth_core::Error::Config {
+            variable: "MCP_OAUTH_PASETO_LOCAL_KEY".into(),
+            got: "an unreadable key".into(),
+            expected: "a PASERK k4.local.… key (32 bytes)".into(),
+        })?;
+    let material = key.as_bytes().to_vec();
+    Ok(SigningKey::new(
+        kid(&Key::Local(key)),
+        Purpose::Local.algorithm(),
+        &material,
+        now,
+    ))
+}
+
 /// Signs (or encrypts) with the ring's current key; verifies with the key the footer names.
 pub struct PasetoSigner {
     purpose: Purpose,

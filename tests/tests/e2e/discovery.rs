@@ -1,6 +1,6 @@
 //! RFC 8414 and RFC 9728 metadata at every path MCP clients try.
 
-use mcp_oauth_tests::TestServer;
+use mcp_oauth_tests::{TestServer, signer_publishes_keys, test_signer};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -52,10 +52,14 @@ async fn authorization_server_metadata_is_served_at_every_path() {
             metadata["authorization_response_iss_parameter_supported"],
             true
         );
-        assert!(
-            metadata.get("jwks_uri").is_none(),
-            "HS256 publishes no keys"
-        );
+        if signer_publishes_keys(&test_signer()) {
+            assert_eq!(metadata["jwks_uri"], server.url("/oauth/jwks.json"));
+        } else {
+            assert!(
+                metadata.get("jwks_uri").is_none(),
+                "symmetric signers publish no keys"
+            );
+        }
     }
 }
 

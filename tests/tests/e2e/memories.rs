@@ -160,5 +160,5 @@ async fn health_is_public_and_names_the_plugins() {
     let health: Value = server.get("/api/health").await.json().await.unwrap();
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["storage"], "memory");
-    assert_eq!(health["signer"], "hs256");
+    assert_eq!(health["signer"], mcp_oauth_tests::test_signer());
 }

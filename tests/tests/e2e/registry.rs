@@ -5,8 +5,14 @@ use mcp_oauth_core::registry;
 #[test]
 fn registry_holds_exactly_the_enabled_plugins() {
     let mut expected_signers = Vec::new();
+    if cfg!(feature = "signer-eddsa") {
+        expected_signers.push("eddsa");
+    }
     if cfg!(feature = "signer-hs256") {
         expected_signers.push("hs256");
+    }
+    if cfg!(feature = "signer-paseto") {
+        expected_signers.extend(["paseto-v4-local", "paseto-v4-public"]);
     }
     let mut expected_storages = Vec::new();
     if cfg!(feature = "store-memory") {
