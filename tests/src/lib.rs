@@ -189,6 +189,32 @@ impl TestServer {
         response.json().await.expect("JSON")
     }
 
+    /// Registers a `client_credentials` client and returns an access token for it.
+    pub async fn client_credentials_token(&self, scope: &str) -> String {
+        let client = self
+            .register(json!({"grant_types": ["client_credentials"], "scope": scope}))
+            .await;
+        let response = self
+            .token(&[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_id",
+                    client["client_id"].as_str().expect("client_id"),
+                ),
+                (
+                    "client_secret",
+                    client["client_secret"].as_str().expect("client_secret"),
+                ),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("JSON");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
     /// `GET path` with a bearer token.
     pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
         self.http

@@ -10,5 +10,6 @@ mod e2e {
     mod openapi;
     mod registration;
     mod registry;
+    mod signers;
     mod tokens;
 }
