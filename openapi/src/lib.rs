@@ -35,21 +35,19 @@ use poem_openapi::OpenApiService;
 /// The title of the API in the spec.
 pub const TITLE: &str = "MCP Memory Service";
 
+/// Every operation group, in the order of the spec.
+pub type Apis = (
+    discovery::DiscoveryApi,
+    register::RegisterApi,
+    authorize::AuthorizeApi,
+    token::TokenApi,
+    keys::KeysApi,
+    memories::MemoryApi,
+    health::HealthApi,
+);
+
 /// The OpenAPI service over every operation group.
-pub fn api_service(
-    state: &Arc<AppState>,
-) -> OpenApiService<
-    (
-        discovery::DiscoveryApi,
-        register::RegisterApi,
-        authorize::AuthorizeApi,
-        token::TokenApi,
-        keys::KeysApi,
-        memories::MemoryApi,
-        health::HealthApi,
-    ),
-    (),
-> {
+pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
     let apis = (
         discovery::DiscoveryApi::new(state),
         register::RegisterApi {

@@ -18,7 +18,7 @@ use poem::EndpointExt;
 use poem::listener::TcpAcceptor;
 
 use crate::config::{Settings, default_issuer, is_loopback_host};
-use crate::plugins::DEFAULT_STORAGE;
+use crate::plugins::{DEFAULT_STORAGE, default_signer};
 
 /// How long in-flight requests may finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -100,7 +100,7 @@ impl App {
         let access_token_ttl = settings.access_token_expire_minutes * 60;
         let signing =
             Arc::new(start_signing(settings, plugin_settings, storage.clone(), clock.now()).await?);
-        let signer_plugin = registry::signer(&settings.oauth_signer)?;
+        let signer_plugin = registry::signer(&signer_name(settings))?;
         let consent_key = storage
             .get_or_create_key("consent/hmac", &random_bytes(32))
             .await?;
@@ -182,6 +182,12 @@ impl App {
     }
 }
 
+/// The signer plugin the settings choose: `MCP_OAUTH_SIGNER`, else `hs256`, else the first compiled
+/// in.
+pub fn signer_name(settings: &Settings) -> String {
+    settings.oauth_signer.clone().unwrap_or_else(default_signer)
+}
+
 /// The storage plugin the settings choose, opened.
 pub async fn open_storage(
     settings: &Settings,
@@ -209,7 +215,7 @@ pub async fn start_signing(
         now,
         token_lifetime: settings.access_token_expire_minutes * 60,
     };
-    Signing::start(registry::signer(&settings.oauth_signer)?, context).await
+    Signing::start(registry::signer(&signer_name(settings))?, context).await
 }
 
 /// Picks up key rings changed by another process (a rotation on another replica or by

@@ -117,15 +117,11 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_ISSUER")]
     pub oauth_issuer: Option<String>,
 
-    /// The token signer plugin (`memory plugins` lists those compiled in).
-    #[arg(
-        long,
-        env = "MCP_OAUTH_SIGNER",
-        value_name = "MCP_OAUTH_SIGNER",
-        default_value = "hs256"
-    )]
-    #[schemars(rename = "MCP_OAUTH_SIGNER", default = "default_signer")]
-    pub oauth_signer: String,
+    /// The token signer plugin (`memory plugins` lists those compiled in). Default: `hs256`, or
+    /// the first compiled in when a build leaves it out.
+    #[arg(long, env = "MCP_OAUTH_SIGNER", value_name = "MCP_OAUTH_SIGNER")]
+    #[schemars(rename = "MCP_OAUTH_SIGNER")]
+    pub oauth_signer: Option<String>,
 
     /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
     #[arg(
@@ -218,9 +214,6 @@ fn default_true() -> bool {
 }
 fn default_false() -> bool {
     false
-}
-fn default_signer() -> &'static str {
-    "hs256"
 }
 fn default_access() -> i64 {
     60

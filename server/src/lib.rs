@@ -8,4 +8,4 @@ mod plugins;
 
 pub use app::App;
 pub use config::{Cli, Command, ConfigAction, Settings};
-pub use plugins::DEFAULT_STORAGE;
+pub use plugins::{DEFAULT_STORAGE, default_signer};

@@ -14,3 +14,17 @@ use mcp_oauth_store_memory as _;
 /// The storage used when `MCP_OAUTH_STORAGE_BACKEND` is unset. Only in-process memory exists
 /// so far; the persistent SurrealDB plugin will take over the default when compiled in.
 pub const DEFAULT_STORAGE: &str = "memory";
+
+/// The signer used when `MCP_OAUTH_SIGNER` is unset: `hs256`, or the first compiled in when a build
+/// leaves it out.
+pub fn default_signer() -> String {
+    let names: Vec<_> = mcp_oauth_core::registry::signers()
+        .iter()
+        .map(|plugin| plugin.name)
+        .collect();
+    let name = names
+        .iter()
+        .find(|name| **name == "hs256")
+        .or(names.first());
+    name.copied().unwrap_or("hs256").to_owned()
+}

@@ -62,15 +62,15 @@ fn bad_values_name_the_variable_the_value_and_what_it_takes() {
 #[test]
 fn plugin_and_policy_errors_are_one_line_too() {
     let output = memory(&["server", "--http"], &[("MCP_OAUTH_SIGNER", "rs256")]);
-    assert_one_line_error(&output, &["MCP_OAUTH_SIGNER", "rs256", "hs256"]);
-    let output = memory(
-        &["server", "--http"],
-        &[("MCP_OAUTH_SECRET_KEY", "your-secure-secret-key-here")],
-    );
-    assert_one_line_error(
-        &output,
-        &["MCP_OAUTH_SECRET_KEY", "27 bytes", "at least 32"],
-    );
+    let compiled_in = if cfg!(feature = "signer-eddsa") {
+        "eddsa"
+    } else {
+        "hs256"
+    };
+    assert_one_line_error(&output, &["MCP_OAUTH_SIGNER", "rs256", compiled_in]);
+    #[cfg(feature = "signer-hs256")]
+    short_hs256_key_is_refused();
+
     // A public address without the API key: nobody could approve the consent page.
     let output = memory(&["server", "--http"], &[("MCP_HTTP_HOST", "0.0.0.0")]);
     assert_one_line_error(&output, &["MCP_API_KEY", "unset", "MCP_OAUTH_AUTO_APPROVE"]);
@@ -85,13 +85,41 @@ fn plugins_and_config_schema_are_printed() {
     let output = memory(&["plugins"], &[]);
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains("signer hs256:") && text.contains("MCP_OAUTH_SECRET_KEY"),
-        "{text}"
-    );
+    if cfg!(feature = "signer-hs256") {
+        assert!(
+            text.contains("signer hs256:") && text.contains("MCP_OAUTH_SECRET_KEY"),
+            "{text}"
+        );
+    }
+    if cfg!(feature = "signer-eddsa") {
+        assert!(
+            text.contains("signer eddsa:") && text.contains("MCP_OAUTH_PRIVATE_KEY_PATH"),
+            "{text}"
+        );
+    }
+    if cfg!(feature = "signer-paseto") {
+        assert!(
+            text.contains("signer paseto-v4-public:") && text.contains("signer paseto-v4-local:")
+        );
+    }
     assert!(text.contains("storage memory:"), "{text}");
     let output = memory(&["config", "schema"], &[]);
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON Schema");
     assert!(schema["properties"]["MCP_OAUTH_ISSUER"]["description"].is_string());
     assert!(schema["properties"]["MCP_API_KEY"].is_object());
+}
+
+#[cfg(feature = "signer-hs256")]
+fn short_hs256_key_is_refused() {
+    let output = memory(
+        &["server", "--http"],
+        &[
+            ("MCP_OAUTH_SIGNER", "hs256"),
+            ("MCP_OAUTH_SECRET_KEY", "your-secure-secret-key-here"),
+        ],
+    );
+    assert_one_line_error(
+        &output,
+        &["MCP_OAUTH_SECRET_KEY", "27 bytes", "at least 32"],
+    );
 }
