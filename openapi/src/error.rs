@@ -52,6 +52,9 @@ pub enum ErrorResponse {
     Unavailable(Json<ErrorBody>),
 }
 
+/// The scopes a 401 suggests asking for (MCP authorization: the `scope` of the challenge).
+pub const SCOPE_HINT: &str = "read write";
+
 /// What the error renderer needs to know about this server.
 #[derive(Clone, Debug)]
 pub struct Challenge {
@@ -98,8 +101,8 @@ impl Challenge {
             _ => {}
         }
         match error.code {
-            ErrorCode::InvalidToken => {
-                ErrorResponse::Unauthorized(body, bearer(ErrorCode::InvalidToken, None))
+                        ErrorCode::InvalidToken => {
+                ErrorResponse::Unauthorized(body, bearer(ErrorCode::InvalidToken, Some(SCOPE_HINT)))
             }
             ErrorCode::InsufficientScope => ErrorResponse::Forbidden(
                 body,

@@ -75,15 +75,18 @@ pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
     )
 }
 
-/// Every route of the HTTP surface, with the shared middleware. `oauth_enabled: false` answers
-/// 404 on the OAuth and discovery routes (API key only, like `MCP_OAUTH_ENABLED=false`).
+/// Every route of the HTTP surface, with the shared middleware, and `mcp` (the MCP endpoint, which
+/// this crate does not know) at `/mcp`. `oauth_enabled: false` answers 404 on the OAuth and
+/// discovery routes (API key only, like `MCP_OAUTH_ENABLED=false`).
 pub fn endpoint(
     state: Arc<AppState>,
     oauth_enabled: bool,
+    mcp: impl Endpoint<Output = poem::Response> + 'static,
 ) -> impl Endpoint<Output = poem::Response> {
     let service = api_service(&state);
     let docs = docs::swagger_ui(service.swagger_ui(), service.swagger_ui_html());
     let route = Route::new()
+        .at("/mcp", mcp)
         .at("/openapi.json", service.spec_endpoint())
         .at("/openapi.yaml", service.spec_endpoint_yaml())
         .nest("/docs", docs)

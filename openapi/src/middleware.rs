@@ -11,7 +11,7 @@ use poem::http::{HeaderValue, StatusCode, header};
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 
-use crate::error::ErrorBody;
+use crate::error::{ErrorBody, SCOPE_HINT};
 use crate::state::AppState;
 
 /// Largest request body on OAuth and discovery routes.
@@ -78,7 +78,7 @@ impl<E: Endpoint> Shared<E> {
         response.set_status(status);
         if status == StatusCode::UNAUTHORIZED {
             let challenge = format!(
-                "Bearer error=\"invalid_token\", resource_metadata=\"{}\"",
+                                "Bearer error=\"invalid_token\", scope=\"{SCOPE_HINT}\", resource_metadata=\"{}\"",
                 self.state.challenge.resource_metadata
             );
             if let Ok(value) = HeaderValue::from_str(&challenge) {

@@ -16,6 +16,7 @@ use mcp_oauth_core::{
 use mcp_oauth_openapi::{AppState, Challenge, register_swagger_client};
 use poem::EndpointExt;
 use poem::listener::TcpAcceptor;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Settings, default_issuer, is_loopback_host};
 use crate::plugins::{DEFAULT_STORAGE, default_signer};
@@ -39,6 +40,7 @@ pub struct App {
     pub warnings: Vec<String>,
     signing: Arc<Signing>,
     clock: Arc<dyn Clock>,
+    mcp_shutdown: CancellationToken,
 }
 
 impl App {
@@ -132,7 +134,10 @@ impl App {
                 resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
             },
         });
-        let endpoint = mcp_oauth_openapi::endpoint(state, settings.oauth_enabled).boxed();
+        let mcp_shutdown = CancellationToken::new();
+        let hosts = crate::mcp::allowed_hosts(&issuer, &settings.http_host);
+        let mcp = crate::mcp::endpoint(state.clone(), hosts, mcp_shutdown.clone());
+        let endpoint = mcp_oauth_openapi::endpoint(state, settings.oauth_enabled, mcp).boxed();
         Ok(Self {
             endpoint,
             issuer,
@@ -141,6 +146,7 @@ impl App {
             warnings,
             signing,
             clock,
+            mcp_shutdown,
         })
     }
 
@@ -152,6 +158,12 @@ impl App {
     ) -> std::io::Result<()> {
         let acceptor = TcpAcceptor::from_tokio(listener)?;
         let refresher = tokio::spawn(refresh_keys(self.signing.clone(), self.clock.clone()));
+        // MCP sessions hold streams open: end them when the shutdown starts.
+        let mcp_shutdown = self.mcp_shutdown.clone();
+        let shutdown = async move {
+            shutdown.await;
+            mcp_shutdown.cancel();
+        };
         let result = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(SHUTDOWN_GRACE))
             .await;

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod config;
 pub mod keys;
+pub mod mcp;
 mod plugins;
 
 pub use app::App;

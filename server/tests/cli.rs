@@ -126,6 +126,16 @@ fn short_hs256_key_is_refused() {
 
 #[test]
 fn key_commands_explain_why_the_memory_storage_cannot_be_reached() {
-    let output = memory(&["keys", "rotate"], &[("MCP_OAUTH_STORAGE_BACKEND", "memory")]);
-    assert_one_line_error(&output, &["MCP_OAUTH_STORAGE_BACKEND", "memory", "POST /oauth/keys/rotate"]);
+    let output = memory(
+        &["keys", "rotate"],
+        &[("MCP_OAUTH_STORAGE_BACKEND", "memory")],
+    );
+    assert_one_line_error(
+        &output,
+        &[
+            "MCP_OAUTH_STORAGE_BACKEND",
+            "memory",
+            "POST /oauth/keys/rotate",
+        ],
+    );
 }

@@ -1,0 +1,104 @@
+//! The MCP endpoint `/mcp`: rmcp's Streamable HTTP server (a tower service, hosted by poem) with
+//! the memory tools, behind a guard that authenticates every request and answers as the MCP
+//! authorization specification asks: 401 with `WWW-Authenticate` naming the protected-resource
+//! metadata, 403 `insufficient_scope` naming the scope a tool needs (step-up).
+
+mod tools;
+
+use std::sync::Arc;
+
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_openapi::{AppState, authenticate};
+use poem::endpoint::TowerCompatExt as _;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub use tools::{MemoryTools, required_scope};
+
+/// The `/mcp` endpoint over `state`, accepting the `Host` names in `hosts`; `shutdown` ends its
+/// sessions and streams.
+pub fn endpoint(
+    state: Arc<AppState>,
+    hosts: Vec<String>,
+    shutdown: CancellationToken,
+) -> impl Endpoint<Output = Response> {
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_cancellation_token(shutdown);
+    let tools_state = state.clone();
+    let service = StreamableHttpService::new(
+        move || Ok(MemoryTools::new(tools_state.clone())),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    service
+        .compat()
+        .map_to_response()
+        .around(move |inner, req| {
+            let state = state.clone();
+            async move { guard(&state, req, inner).await }
+        })
+}
+
+/// Authenticates the request and checks the scope of every tool it calls before rmcp sees it.
+async fn guard(
+    state: &AppState,
+    mut req: Request,
+    inner: Arc<impl Endpoint<Output = Response>>,
+) -> poem::Result<Response> {
+    let principal = match authenticate(&req, state).await {
+        Ok(principal) => principal,
+        Err(error) => return Ok(state.fail(error).into_response()),
+    };
+    if req.method() == poem::http::Method::POST {
+        let body = req.take_body().into_bytes().await?;
+        if let Some(scope) = called_tools(&body)
+            .filter_map(|tool| required_scope(&tool))
+            .find(|scope| !principal.scopes.contains(*scope))
+        {
+            return Ok(state
+                .fail(OAuthError::insufficient_scope(scope.as_str()))
+                .into_response());
+        }
+        req.set_body(body);
+    }
+    req.extensions_mut().insert(principal);
+    inner.call(req).await
+}
+
+/// The names of the tools a JSON-RPC message (or batch) calls.
+fn called_tools(body: &[u8]) -> impl Iterator<Item = String> {
+    let messages = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(batch)) => batch,
+        Ok(message) => vec![message],
+        Err(_) => Vec::new(),
+    };
+    messages
+        .into_iter()
+        .filter(|m| m["method"] == "tools/call")
+        .filter_map(|m| m["params"]["name"].as_str().map(str::to_owned))
+}
+
+/// The `Host` names `/mcp` accepts: the issuer's host, the listening host, and the loopback names
+/// (rmcp refuses others, against DNS rebinding).
+pub fn allowed_hosts(issuer: &str, listen_host: &str) -> Vec<String> {
+    let mut hosts = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "[::1]".to_owned(),
+        "::1".to_owned(),
+    ];
+    if let Some(host) = url::Url::parse(issuer)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+    {
+        hosts.push(host);
+    }
+    hosts.push(listen_host.to_owned());
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
