@@ -101,7 +101,7 @@ impl Challenge {
             _ => {}
         }
         match error.code {
-                        ErrorCode::InvalidToken => {
+            ErrorCode::InvalidToken => {
                 ErrorResponse::Unauthorized(body, bearer(ErrorCode::InvalidToken, Some(SCOPE_HINT)))
             }
             ErrorCode::InsufficientScope => ErrorResponse::Forbidden(

@@ -78,7 +78,7 @@ impl<E: Endpoint> Shared<E> {
         response.set_status(status);
         if status == StatusCode::UNAUTHORIZED {
             let challenge = format!(
-                                "Bearer error=\"invalid_token\", scope=\"{SCOPE_HINT}\", resource_metadata=\"{}\"",
+                "Bearer error=\"invalid_token\", scope=\"{SCOPE_HINT}\", resource_metadata=\"{}\"",
                 self.state.challenge.resource_metadata
             );
             if let Ok(value) = HeaderValue::from_str(&challenge) {

@@ -6,6 +6,7 @@ mod e2e {
     mod discovery;
     mod errors;
     mod flows;
+    mod mcp;
     mod memories;
     mod openapi;
     mod registration;
