@@ -40,6 +40,8 @@ pub struct AuthorizationServerMetadata {
     pub authorization_response_iss_parameter_supported: bool,
     /// Human-readable documentation: the Swagger UI.
     pub service_documentation: String,
+    /// A `client_id` may be the https URL of a client ID metadata document.
+    pub client_id_metadata_document_supported: bool,
 }
 
 /// RFC 9728 protected-resource metadata.
@@ -61,7 +63,7 @@ pub struct ProtectedResourceMetadata {
 
 impl AuthorizationServerMetadata {
     /// The metadata of the server at `issuer`; `jwks` when the signer publishes public keys.
-    pub fn new(issuer: &str, jwks: bool) -> Self {
+    pub fn new(issuer: &str, jwks: bool, documents: bool) -> Self {
         let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
         Self {
             issuer: issuer.to_owned(),
@@ -83,6 +85,7 @@ impl AuthorizationServerMetadata {
             code_challenge_methods_supported: strings(&["S256"]),
             authorization_response_iss_parameter_supported: true,
             service_documentation: format!("{issuer}/docs"),
+            client_id_metadata_document_supported: documents,
         }
     }
 }
@@ -115,7 +118,11 @@ impl DiscoveryApi {
     pub fn new(state: &Arc<AppState>) -> Self {
         let jwks = !state.engine.signer().public_keys().is_empty();
         Self {
-            server: AuthorizationServerMetadata::new(state.issuer(), jwks),
+            server: AuthorizationServerMetadata::new(
+                state.issuer(),
+                jwks,
+                state.engine.supports_client_documents(),
+            ),
             resource: ProtectedResourceMetadata::new(state.issuer()),
         }
     }

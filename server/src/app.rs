@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_oauth_core::engine::ConsentSeal;
+use mcp_oauth_core::engine::{ClientDocuments, ConsentSeal};
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
 use mcp_oauth_core::{
@@ -19,6 +19,7 @@ use poem::listener::TcpAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Settings, default_issuer, is_loopback_host};
+use crate::documents::HttpDocumentFetcher;
 use crate::plugins::{DEFAULT_STORAGE, default_signer};
 
 /// How long in-flight requests may finish after a shutdown signal.
@@ -52,6 +53,9 @@ impl App {
         local: SocketAddr,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
+        // reqwest is built without a TLS crypto provider of its own: every HTTP client in this
+        // process (client metadata documents, the MCP SDK in tests) uses ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         if settings.https_enabled {
             return Err(setting(
                 "MCP_HTTPS_ENABLED",
@@ -115,12 +119,18 @@ impl App {
             pkce: settings.oauth_require_pkce.into(),
             open_client_credentials: auto_approve,
         };
-        let engine = Arc::new(AuthorizationServer::new(
-            config,
-            storage,
-            signing.clone(),
-            clock.clone(),
-        ));
+        let loopback_documents = settings.client_metadata_allow_loopback;
+        if loopback_documents {
+            warnings.push("MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK=true: client metadata documents are fetched from this machine (tests only)".into());
+        }
+        let documents = ClientDocuments::new(
+            Arc::new(HttpDocumentFetcher::new(loopback_documents)),
+            loopback_documents,
+        );
+        let engine = Arc::new(
+            AuthorizationServer::new(config, storage, signing.clone(), clock.clone())
+                .with_client_documents(documents),
+        );
         register_swagger_client(&engine).await?;
         let state = Arc::new(AppState {
             engine,

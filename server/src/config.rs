@@ -195,6 +195,16 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_REQUIRE_PKCE")]
     pub oauth_require_pkce: PkceRequirement,
 
+    /// Also fetch client ID metadata documents from loopback addresses, over plain http. For tests
+    /// only: it opens the server to fetching from its own machine.
+    #[arg(long, env = "MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK", value_name = "MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK",
+          default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]
+    #[schemars(
+        rename = "MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK",
+        default = "default_false"
+    )]
+    pub client_metadata_allow_loopback: bool,
+
     /// HTTPS. Not yet provided by this build: `true` stops the start rather than serve plain HTTP
     /// where TLS was asked for.
     #[arg(long, env = "MCP_HTTPS_ENABLED", value_name = "MCP_HTTPS_ENABLED", default_value = "false",

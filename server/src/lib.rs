@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod documents;
 pub mod keys;
 pub mod mcp;
 mod plugins;

@@ -4,6 +4,7 @@ mod e2e {
     mod api_key;
     mod consent;
     mod discovery;
+    mod documents;
     mod errors;
     mod flows;
     mod mcp;

@@ -4,9 +4,7 @@ use url::Url;
 
 use super::{AuthorizationServer, PkcePolicy};
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{
-    AuthorizationCode, Client, ClientId, GrantType, PkceChallenge, Scope, ScopeSet,
-};
+use crate::model::{AuthorizationCode, Client, GrantType, PkceChallenge, Scope, ScopeSet};
 use crate::secret::Secret;
 
 /// The parameters of an authorization request, as received.
@@ -76,7 +74,7 @@ impl AuthorizationServer {
                 "client_id is required",
             ));
         };
-        let client = match self.storage.client(&ClientId::new(client_id)).await {
+        let client = match self.find_client(client_id).await {
             Ok(Some(client)) => client,
             Ok(None) => {
                 return Err(not_redirectable(
@@ -84,7 +82,7 @@ impl AuthorizationServer {
                     "unknown client_id",
                 ));
             }
-            Err(error) => return Err(AuthorizeFailure::NotRedirectable(error.into())),
+            Err(error) => return Err(AuthorizeFailure::NotRedirectable(error)),
         };
         let redirect_uri = match request.redirect_uri.as_deref() {
             Some(uri) if client.redirect_uri_for(uri).is_some() => uri.to_owned(),

@@ -4,6 +4,7 @@
 
 mod authorize;
 mod consent;
+mod documents;
 mod register;
 mod resource;
 mod token;
@@ -13,11 +14,14 @@ use std::sync::Arc;
 
 pub use authorize::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
 pub use consent::ConsentSeal;
+pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
 pub use register::{RegisteredClient, Registrar, RegistrationRequest};
 pub use token::{ClientCredentials, TokenResponse};
 pub use verify::Principal;
 
 use crate::clock::Clock;
+use crate::error::OAuthError;
+use crate::model::{Client, ClientId};
 use crate::signer::TokenSigner;
 use crate::store::Storage;
 
@@ -69,6 +73,7 @@ pub struct AuthorizationServer {
     storage: Arc<dyn Storage>,
     signer: Arc<dyn TokenSigner>,
     clock: Arc<dyn Clock>,
+    documents: Option<ClientDocuments>,
 }
 
 impl AuthorizationServer {
@@ -86,6 +91,29 @@ impl AuthorizationServer {
             storage,
             signer,
             clock,
+            documents: None,
+        }
+    }
+
+    /// Accepts client ID metadata documents: a `client_id` that is a URL is resolved by `documents`.
+    pub fn with_client_documents(mut self, documents: ClientDocuments) -> Self {
+        self.documents = Some(documents);
+        self
+    }
+
+    /// Whether client ID metadata documents are accepted.
+    pub fn supports_client_documents(&self) -> bool {
+        self.documents.is_some()
+    }
+
+    /// The client with `client_id`: a registered one, or the one its metadata document describes.
+    pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, OAuthError> {
+        match &self.documents {
+            Some(documents) if ClientDocuments::is_document_id(client_id) => documents
+                .resolve(client_id, self.clock.now())
+                .await
+                .map(Some),
+            _ => Ok(self.storage.client(&ClientId::new(client_id)).await?),
         }
     }
 

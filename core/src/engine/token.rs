@@ -3,8 +3,7 @@
 use super::AuthorizationServer;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{
-    AccessClaims, AuthMethod, Client, ClientId, GrantType, RefreshState, RefreshToken, Scope,
-    ScopeSet,
+    AccessClaims, AuthMethod, Client, GrantType, RefreshState, RefreshToken, Scope, ScopeSet,
 };
 use crate::secret::Secret;
 
@@ -43,8 +42,7 @@ impl AuthorizationServer {
     ) -> Result<Client, OAuthError> {
         let failed = || OAuthError::invalid_client("client authentication failed");
         let client = self
-            .storage
-            .client(&ClientId::new(credentials.client_id.as_str()))
+            .find_client(&credentials.client_id)
             .await?
             .ok_or_else(failed)?;
         match (&client.secret_hash, &credentials.secret) {

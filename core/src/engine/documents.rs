@@ -1,0 +1,244 @@
+//! Client ID metadata documents (MCP authorization 2025-11-25; draft-ietf-oauth-client-id-metadata-
+//! document): a client whose `client_id` is an https URL publishes its metadata there. The engine
+//! fetches it through a [`DocumentFetcher`] (HTTP lives in the server), validates it, caches it
+//! within bounds, and treats the client as public.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use url::{Host, Url};
+
+use crate::clock::UnixTime;
+use crate::error::OAuthError;
+use crate::model::{AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope};
+
+/// A fetched document and how long its publisher allows caching it.
+#[derive(Debug)]
+pub struct FetchedDocument {
+    /// The body, at most a few kilobytes.
+    pub body: Vec<u8>,
+    /// `Cache-Control: max-age`, when given.
+    pub max_age: Option<u64>,
+}
+
+/// Fetches documents from the network, refusing what must not be fetched (sizes, time, private
+/// addresses); failures are `invalid_client` with a reason.
+#[async_trait]
+pub trait DocumentFetcher: Send + Sync {
+    /// The document at `url`.
+    async fn fetch(&self, url: &Url) -> Result<FetchedDocument, OAuthError>;
+}
+
+/// Shortest and longest caching of a document, whatever its headers say, and the default.
+const MIN_CACHE_SECONDS: u64 = 60;
+const MAX_CACHE_SECONDS: u64 = 86_400;
+const DEFAULT_CACHE_SECONDS: u64 = 300;
+/// Most documents kept in the cache.
+const MAX_CACHED: usize = 1024;
+
+/// The metadata a document may carry.
+#[derive(Deserialize)]
+struct Document {
+    client_id: String,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    grant_types: Option<Vec<String>>,
+    token_endpoint_auth_method: Option<String>,
+    client_secret: Option<serde_json::Value>,
+    scope: Option<String>,
+    client_name: Option<String>,
+    client_uri: Option<String>,
+    logo_uri: Option<String>,
+}
+
+/// Resolves URL client ids to clients, with a bounded cache.
+pub struct ClientDocuments {
+    fetcher: Arc<dyn DocumentFetcher>,
+    allow_http_loopback: bool,
+    cache: Mutex<HashMap<String, (Client, UnixTime)>>,
+}
+
+impl ClientDocuments {
+    /// Documents fetched by `fetcher`. `allow_http_loopback` also accepts `http://` ids on
+    /// loopback hosts: for tests only.
+    pub fn new(fetcher: Arc<dyn DocumentFetcher>, allow_http_loopback: bool) -> Self {
+        Self {
+            fetcher,
+            allow_http_loopback,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `client_id` names a metadata document (rather than a registered client).
+    pub fn is_document_id(client_id: &str) -> bool {
+        client_id.starts_with("https://") || client_id.starts_with("http://")
+    }
+
+    /// The client a document URL describes, fetched or cached.
+    pub async fn resolve(&self, client_id: &str, now: UnixTime) -> Result<Client, OAuthError> {
+        if let Some((client, expires)) = self.cached(client_id)
+            && expires > now
+        {
+            return Ok(client);
+        }
+        let url = self.check_url(client_id)?;
+        let fetched = self.fetcher.fetch(&url).await?;
+        let client = parse(client_id, &fetched.body, now)?;
+        let seconds = fetched
+            .max_age
+            .unwrap_or(DEFAULT_CACHE_SECONDS)
+            .clamp(MIN_CACHE_SECONDS, MAX_CACHE_SECONDS);
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() >= MAX_CACHED {
+            cache.retain(|_, (_, expires)| *expires > now);
+            if cache.len() >= MAX_CACHED {
+                cache.clear();
+            }
+        }
+        cache.insert(client_id.to_owned(), (client.clone(), now + seconds as i64));
+        Ok(client)
+    }
+
+    fn cached(&self, client_id: &str) -> Option<(Client, UnixTime)> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(client_id)
+            .cloned()
+    }
+
+    /// The draft's rules for the id itself: https, a path, no fragment, credentials or dot
+    /// segments.
+    fn check_url(&self, client_id: &str) -> Result<Url, OAuthError> {
+        let invalid = |why: &str| OAuthError::invalid_client(format!("client_id URL {why}"));
+        let url = Url::parse(client_id).map_err(|_| invalid("is not a URL"))?;
+        let loopback = match url.host() {
+            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_http_loopback && loopback => {}
+            _ => return Err(invalid("must use https")),
+        }
+        if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("must not carry a fragment or credentials"));
+        }
+        if url.path() == "/" || client_id.contains("/./") || client_id.contains("/../") {
+            return Err(invalid("must have a path without dot segments"));
+        }
+        Ok(url)
+    }
+}
+
+/// Validates a document for `client_id` and makes the public client it describes.
+fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthError> {
+    let invalid =
+        |why: String| OAuthError::invalid_client(format!("client metadata document: {why}"));
+    let document: Document = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("not valid JSON metadata ({e})")))?;
+    if document.client_id != client_id {
+        return Err(invalid(
+            "its client_id is not the URL it was fetched from".into(),
+        ));
+    }
+    if document.client_secret.is_some() {
+        return Err(invalid("it must not contain a client_secret".into()));
+    }
+    match document.token_endpoint_auth_method.as_deref() {
+        None | Some("none") => {}
+        Some(_) => return Err(invalid("token_endpoint_auth_method must be none".into())),
+    }
+    if document.redirect_uris.is_empty() {
+        return Err(invalid("redirect_uris is required".into()));
+    }
+    let redirect_uris = document
+        .redirect_uris
+        .iter()
+        .map(|uri| RedirectUri::parse(uri))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(e.description.into_owned()))?;
+    let mut grant_types = vec![GrantType::AuthorizationCode];
+    for name in document.grant_types.unwrap_or_default() {
+        match name.parse::<GrantType>() {
+            Ok(GrantType::RefreshToken) => grant_types.push(GrantType::RefreshToken),
+            Ok(GrantType::AuthorizationCode) => {}
+            _ => {
+                return Err(invalid(format!(
+                    "grant type {name:?} is not allowed for a public client"
+                )));
+            }
+        }
+    }
+    let scope = match document.scope.as_deref() {
+        Some(text) => text
+            .parse::<crate::model::ScopeSet>()
+            .map_err(|e| invalid(e.description.into_owned()))?
+            .without(Scope::OfflineAccess),
+        None => [Scope::Read, Scope::Write].into_iter().collect(),
+    };
+    let web = |uri: Option<String>| {
+        uri.filter(|u| Url::parse(u).is_ok_and(|url| matches!(url.scheme(), "https" | "http")))
+    };
+    Ok(Client {
+        client_id: ClientId::new(client_id),
+        secret_hash: None,
+        redirect_uris,
+        grant_types,
+        auth_method: AuthMethod::None,
+        scope,
+        profile: ClientProfile {
+            client_name: document
+                .client_name
+                .map(|name| name.chars().take(256).collect()),
+            client_uri: web(document.client_uri),
+            logo_uri: web(document.logo_uri),
+            ..ClientProfile::default()
+        },
+        issued_at: now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "https://app.example/oauth/client.json";
+
+    #[test]
+    fn a_valid_document_makes_a_public_client() {
+        let body = format!(
+            r#"{{"client_id":"{ID}","client_name":"App","redirect_uris":["http://localhost/callback"],"grant_types":["authorization_code","refresh_token"],"token_endpoint_auth_method":"none"}}"#
+        );
+        let client = parse(ID, body.as_bytes(), 0).unwrap();
+        assert!(client.is_public());
+        assert!(client.allows_grant(GrantType::RefreshToken));
+        assert!(
+            client
+                .redirect_uri_for("http://localhost:51234/callback")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn documents_breaking_the_rules_are_refused() {
+        for body in [
+            r#"{"client_id":"https://other.example/client.json","redirect_uris":["https://a.example/cb"]}"#.to_owned(),
+            format!(r#"{{"client_id":"{ID}","redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"client_secret_basic"}}"#),
+            format!(r#"{{"client_id":"{ID}","redirect_uris":["https://a.example/cb"],"client_secret":"x"}}"#),
+            format!(r#"{{"client_id":"{ID}","redirect_uris":[]}}"#),
+            format!(r#"{{"client_id":"{ID}","redirect_uris":["javascript:alert(1)"]}}"#),
+            format!(r#"{{"client_id":"{ID}","redirect_uris":["https://a.example/cb"],"grant_types":["client_credentials"]}}"#),
+            "not json".to_owned(),
+        ] {
+            assert!(parse(ID, body.as_bytes(), 0).is_err(), "{body}");
+        }
+    }
+}

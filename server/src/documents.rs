@@ -1,0 +1,212 @@
+//! Fetching client ID metadata documents over HTTPS, refusing what an authorization server must
+//! not fetch: more than 5 KB, more than 5 seconds, redirects, and addresses inside the network
+//! (private, loopback, link-local, …) — loopback only where `MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK`
+//! (a setting for tests) allows it. The address checked is the address connected to, so DNS cannot
+//! change between the check and the request.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::engine::{DocumentFetcher, FetchedDocument};
+use url::Url;
+
+/// Largest document accepted.
+const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
+/// Longest a fetch may take, resolution included.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Fetches documents with reqwest over rustls (ring, webpki roots).
+pub struct HttpDocumentFetcher {
+    allow_loopback: bool,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl HttpDocumentFetcher {
+    /// A fetcher; `allow_loopback` admits loopback addresses (tests only).
+    pub fn new(allow_loopback: bool) -> Self {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
+        .unwrap_or_else(|_| {
+            // The ring provider supports the default versions; this cannot fail.
+            unreachable!("ring supports TLS 1.2 and 1.3")
+        });
+        Self {
+            allow_loopback,
+            tls: Arc::new(tls),
+        }
+    }
+
+    fn allowed(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        };
+        if ip.is_loopback() {
+            return self.allow_loopback;
+        }
+        match ip {
+            IpAddr::V4(v4) => {
+                let [a, b, ..] = v4.octets();
+                !(v4.is_private()
+                    || v4.is_link_local()
+                    || v4.is_unspecified()
+                    || v4.is_broadcast()
+                    || v4.is_multicast()
+                    || v4.is_documentation()
+                    || a == 0
+                    || (a == 100 && (64..128).contains(&b))
+                    || (a == 192 && b == 0)
+                    || a >= 240)
+            }
+            IpAddr::V6(v6) => {
+                let first = v6.segments()[0];
+                !(v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+                    || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            }
+        }
+    }
+
+    async fn address(&self, url: &Url) -> Result<SocketAddr, OAuthError> {
+        let host = url.host_str().ok_or_else(|| refused("has no host"))?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| refused("has no port"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| refused("does not resolve"))?
+            .collect();
+        if addresses.is_empty() || !addresses.iter().all(|a| self.allowed(a.ip())) {
+            return Err(refused("resolves to an address inside the network"));
+        }
+        Ok(addresses[0])
+    }
+
+    async fn get(&self, url: &Url) -> Result<FetchedDocument, OAuthError> {
+        let address = self.address(url).await?;
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(FETCH_TIMEOUT)
+            .no_proxy()
+            .tls_backend_preconfigured((*self.tls).clone());
+        if let Some(host) = url.host_str() {
+            builder = builder.resolve(host, address);
+        }
+        let client = builder
+            .build()
+            .map_err(|_| refused("could not be fetched"))?;
+        let mut response = client
+            .get(url.clone())
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|_| refused("could not be fetched"))?;
+        if !response.status().is_success() {
+            return Err(refused(&format!(
+                "answered {} (redirects are not followed)",
+                response.status().as_u16()
+            )));
+        }
+        let max_age = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|value| value.to_str().ok())
+            .and_then(max_age);
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|_| refused("could not be read"))?
+        {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(refused("is larger than 5 KB"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(FetchedDocument { body, max_age })
+    }
+}
+
+#[mcp_oauth_core::async_trait]
+impl DocumentFetcher for HttpDocumentFetcher {
+    async fn fetch(&self, url: &Url) -> Result<FetchedDocument, OAuthError> {
+        tokio::time::timeout(FETCH_TIMEOUT, self.get(url))
+            .await
+            .map_err(|_| refused("took longer than 5 s"))?
+    }
+}
+
+fn refused(why: &str) -> OAuthError {
+    OAuthError::invalid_client(format!("the client metadata document {why}"))
+}
+
+/// `max-age` of a `Cache-Control` value; `no-store`/`no-cache` count as 0.
+fn max_age(value: &str) -> Option<u64> {
+    let mut age = None;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(0);
+        }
+        if let Some(seconds) = lower.strip_prefix("max-age=") {
+            age = seconds.trim_matches('"').parse().ok();
+        }
+    }
+    age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_inside_the_network_are_refused() {
+        let strict = HttpDocumentFetcher::new(false);
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!strict.allowed(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.215.14", "2606:4700::1111"] {
+            assert!(strict.allowed(ip.parse().unwrap()), "{ip}");
+        }
+        let tests = HttpDocumentFetcher::new(true);
+        assert!(tests.allowed("127.0.0.1".parse().unwrap()));
+        assert!(
+            !tests.allowed("10.0.0.1".parse().unwrap()),
+            "only loopback is opened"
+        );
+    }
+
+    #[test]
+    fn cache_control_max_age() {
+        assert_eq!(max_age("public, max-age=600"), Some(600));
+        assert_eq!(max_age("no-store"), Some(0));
+        assert_eq!(max_age("public"), None);
+    }
+}

@@ -1,0 +1,193 @@
+//! Client ID metadata documents: a client whose id is a URL needs no registration. The documents are
+//! served by a loopback server of the test; the setting that admits loopback is for tests only.
+
+use mcp_oauth_tests::{Pkce, TestServer, location, redirect_param};
+use poem::web::Json;
+use poem::{Response, Route, get};
+use reqwest::StatusCode;
+use rmcp::ServiceExt as _;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::auth::{AuthClient, AuthorizationRequest, OAuthState};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+
+/// Serves documents on 127.0.0.1; returns the base URL.
+async fn document_host() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let document = |path: &str, client_id: &str| {
+        json!({
+            "client_id": client_id,
+            "client_name": format!("Document client {path}"),
+            "redirect_uris": ["http://localhost/callback", "http://127.0.0.1/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "none",
+        })
+    };
+    let valid = document("valid", &format!("{base}/client.json"));
+    let mismatch = document("mismatch", "https://elsewhere.example/client.json");
+    let big = json!({"client_id": format!("{base}/big.json"), "redirect_uris": ["http://localhost/callback"], "padding": "x".repeat(6000)});
+    let target = format!("{base}/client.json");
+    let app = Route::new()
+        .at(
+            "/client.json",
+            get(poem::endpoint::make_sync(move |_| Json(valid.clone()))),
+        )
+        .at(
+            "/mismatch.json",
+            get(poem::endpoint::make_sync(move |_| Json(mismatch.clone()))),
+        )
+        .at(
+            "/big.json",
+            get(poem::endpoint::make_sync(move |_| Json(big.clone()))),
+        )
+        .at(
+            "/redirect.json",
+            get(poem::endpoint::make_sync(move |_| {
+                Response::builder()
+                    .status(poem::http::StatusCode::FOUND)
+                    .header("Location", target.clone())
+                    .finish()
+            })),
+        );
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+    base
+}
+
+async fn authorize_with(server: &TestServer, client_id: &str, redirect: &str) -> reqwest::Response {
+    let pkce = Pkce::new();
+    server
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code_challenge", &pkce.challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .await
+}
+
+#[tokio::test]
+async fn a_client_id_metadata_document_replaces_registration_for_the_official_sdk() {
+    let documents = document_host().await;
+    let server = TestServer::start(&["--client-metadata-allow-loopback", "true"]).await;
+    let metadata: Value = server
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["client_id_metadata_document_supported"], true);
+
+    let client_id = format!("{documents}/client.json");
+    let mut oauth = OAuthState::new(server.url("/mcp"), None).await.unwrap();
+    // The SDK insists on https for its own document URL, and the test's document host speaks plain
+    // http on loopback; so the SDK is given the URL as its client id, exactly the id it would send
+    // in document mode, and the server resolves it through the document.
+    let request = AuthorizationRequest::new("http://localhost/callback")
+        .with_preregistered_client(client_id.clone())
+        .with_scopes(["read", "write"]);
+    oauth.start_authorization(request).await.expect("discovery");
+    let url = oauth.get_authorization_url().await.unwrap();
+    assert!(
+        url.contains(&format!(
+            "client_id={}",
+            url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>()
+        )),
+        "{url}"
+    );
+    let response = server.http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    oauth
+        .handle_callback_url(location(&response).unwrap().as_str())
+        .await
+        .expect("token");
+    let client = AuthClient::new(
+        reqwest::Client::default(),
+        oauth.into_authorization_manager().unwrap(),
+    );
+    let transport = StreamableHttpClientTransport::with_client(
+        client,
+        StreamableHttpClientTransportConfig::with_uri(server.url("/mcp")),
+    );
+    let mcp = ().serve(transport).await.expect("initialize");
+    let arguments = json!({"content": "registered by document"})
+        .as_object()
+        .cloned()
+        .unwrap();
+    let stored = mcp
+        .call_tool(CallToolRequestParams::new("store_memory").with_arguments(arguments))
+        .await
+        .unwrap();
+    assert_eq!(stored.is_error, Some(false));
+    mcp.cancel().await.unwrap();
+
+    // Claude Code's case: a portless loopback registration, a random port at authorization.
+    let response = authorize_with(&server, &client_id, "http://127.0.0.1:61234/callback").await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert!(redirect_param(&response, "code").is_some());
+}
+
+#[tokio::test]
+async fn documents_that_break_the_rules_are_refused_and_never_redirected() {
+    let documents = document_host().await;
+    let server = TestServer::start(&["--client-metadata-allow-loopback", "true"]).await;
+    for path in [
+        "/mismatch.json",
+        "/big.json",
+        "/redirect.json",
+        "/missing.json",
+        "/",
+    ] {
+        let response = authorize_with(
+            &server,
+            &format!("{documents}{path}"),
+            "http://localhost/callback",
+        )
+        .await;
+        assert!(
+            response.headers().get("location").is_none(),
+            "{path} must not redirect"
+        );
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(status.is_client_error(), "{path}: {status}");
+        assert_eq!(body["error"], "invalid_client", "{path}: {body}");
+    }
+    // An unregistered redirect URI of a valid document.
+    let response = authorize_with(
+        &server,
+        &format!("{documents}/client.json"),
+        "http://localhost/elsewhere",
+    )
+    .await;
+    assert!(response.headers().get("location").is_none());
+
+    // Without the test setting, loopback and plain http are refused.
+    let strict = TestServer::start(&[]).await;
+    let response = authorize_with(
+        &strict,
+        &format!("{documents}/client.json"),
+        "http://localhost/callback",
+    )
+    .await;
+    assert!(response.headers().get("location").is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    let response = authorize_with(
+        &strict,
+        "https://127.0.0.1/client.json",
+        "http://localhost/callback",
+    )
+    .await;
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("inside the network"),
+        "{body}"
+    );
+}
