@@ -1,23 +1,11 @@
 //! The consent page: shown when auto-approve is off, approved only with the owner's API key,
 //! protected against forgery, and safe against hostile client metadata.
 
-use mcp_oauth_tests::{Pkce, TestServer, expect_error, location, redirect_param};
+use mcp_oauth_tests::{Pkce, TestServer, expect_error, hidden_field, location, redirect_param};
 use reqwest::StatusCode;
 use serde_json::json;
 
 const KEY: &str = "owner-key-0123456789";
-
-/// The value of the hidden `name` field in the page.
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).expect("hidden field") + marker.len();
-    let end = start + page[start..].find('"').unwrap();
-    page[start..end]
-        .replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-}
 
 #[tokio::test]
 async fn the_owner_approves_with_the_api_key_and_denials_go_back_with_state() {
@@ -83,7 +71,7 @@ async fn the_owner_approves_with_the_api_key_and_denials_go_back_with_state() {
             .await
             .unwrap()
     };
-    let csrf = hidden(&page, "csrf_token");
+    let csrf = hidden_field(&page, "csrf_token");
 
     // A wrong key shows the page again, with no code.
     let response = post(form("approve", Some("wrong-key"), &csrf)).await;

@@ -3,7 +3,7 @@
 //! registration → authorize with PKCE and `resource` → token → MCP calls → refresh → more calls.
 //! The client is the official Rust SDK (`rmcp` with its `auth` feature), not our code.
 
-use mcp_oauth_tests::{TestServer, expect_error, location};
+use mcp_oauth_tests::{TestServer, expect_error, hidden_field, location};
 use reqwest::StatusCode;
 use rmcp::ServiceExt as _;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
@@ -34,6 +34,15 @@ async fn authorize(
     server: &TestServer,
     request: AuthorizationRequest,
 ) -> AuthClient<reqwest::Client> {
+    authorize_as(server, request, None).await
+}
+
+/// Like [`authorize`]; with `owner_key`, the consent page is filled in and approved with it.
+async fn authorize_as(
+    server: &TestServer,
+    request: AuthorizationRequest,
+    owner_key: Option<&str>,
+) -> AuthClient<reqwest::Client> {
     let mut oauth = OAuthState::new(server.url("/mcp"), None)
         .await
         .expect("auth state");
@@ -49,8 +58,39 @@ async fn authorize(
         url.contains("code_challenge_method=S256") && url.contains("resource="),
         "{url}"
     );
-    let response = server.http.get(&url).send().await.expect("authorize");
-    assert_eq!(response.status(), StatusCode::FOUND, "auto-approved");
+    let mut response = server.http.get(&url).send().await.expect("authorize");
+    if let Some(key) = owner_key {
+        assert_eq!(response.status(), StatusCode::OK, "the consent page");
+        let page = response.text().await.unwrap();
+        let names = [
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+            "resource",
+            "csrf_token",
+        ];
+        let mut form: Vec<(String, String)> = names
+            .iter()
+            .filter(|name| page.contains(&format!("name=\"{name}\"")))
+            .map(|name| ((*name).to_owned(), hidden_field(&page, name)))
+            .collect();
+        form.push(("decision".into(), "approve".into()));
+        form.push(("api_key".into(), key.into()));
+        response = server
+            .http
+            .post(server.url("/oauth/authorize"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "approved");
+    } else {
+        assert_eq!(response.status(), StatusCode::FOUND, "auto-approved");
+    }
     let callback = location(&response).expect("a redirect to the client");
     assert!(
         callback.as_str().starts_with(REDIRECT),
@@ -211,7 +251,83 @@ async fn a_read_only_token_gets_a_step_up_challenge_for_writing_tools() {
 }
 
 #[tokio::test]
-async fn tokens_for_another_audience_and_hosts_outside_the_allow_list_are_refused() {
+async fn with_consent_required_the_owner_approves_the_sdk_in_the_browser() {
+    let server = TestServer::start(&["--api-key", "owner-key-0123456789"]).await;
+    let request = AuthorizationRequest::new(REDIRECT).with_scopes(["read", "write"]);
+    let client = authorize_as(&server, request, Some("owner-key-0123456789")).await;
+    let transport = StreamableHttpClientTransport::with_client(
+        client,
+        StreamableHttpClientTransportConfig::with_uri(server.url("/mcp")),
+    );
+    let mcp = ().serve(transport).await.expect("initialize");
+    let health = mcp
+        .call_tool(call("check_database_health", json!({})))
+        .await
+        .expect("health");
+    assert_eq!(text_of(&health)["status"], "healthy");
+    mcp.cancel().await.unwrap();
+}
+
+#[cfg(feature = "signer-hs256")]
+#[tokio::test]
+async fn a_token_for_another_audience_is_refused() {
+    use jwt_simple::prelude::*;
+    let secret = "audience-test-secret-audience-test-secret";
+    let mut settings = mcp_oauth_core::PluginSettings::default();
+    settings.set("MCP_OAUTH_SECRET_KEY", secret);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let server = TestServer::start_at(&["--oauth-signer", "hs256"], settings, now)
+        .await
+        .unwrap();
+    let genuine = server.client_credentials_token("read").await;
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            genuine.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // Same key, issuer and claims, another audience: signed with an independent JWT library.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Extra {
+        client_id: String,
+        scope: String,
+    }
+    let extra = Extra {
+        client_id: "mcp_client_x".into(),
+        scope: "read write".into(),
+    };
+    let claims = Claims::with_custom_claims(extra, Duration::from_hours(1))
+        .with_jwt_id("forged-1")
+        .with_issuer(&server.base)
+        .with_audience("https://other.example/mcp")
+        .with_subject("mcp_client_x");
+    let key = HS256Key::from_bytes(secret.as_bytes()).with_key_id(header["kid"].as_str().unwrap());
+    let forged = key.authenticate(claims).unwrap();
+    let response = server
+        .http
+        .post(server.url("/mcp"))
+        .bearer_auth(&forged)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("another resource"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn hosts_outside_the_allow_list_are_refused() {
     let server = TestServer::start(&[
         "--api-key",
         "owner-key-0123456789",
