@@ -351,3 +351,72 @@ async fn hosts_outside_the_allow_list_are_refused() {
         "DNS-rebinding defence"
     );
 }
+
+#[tokio::test]
+async fn the_transport_answers_post_get_and_delete_with_a_session() {
+    let server = TestServer::start(&[
+        "--api-key",
+        "owner-key-0123456789",
+        "--oauth-auto-approve",
+        "true",
+    ])
+    .await;
+    let request = |method: reqwest::Method| {
+        server
+            .http
+            .request(method, server.url("/mcp"))
+            .header("X-API-Key", "owner-key-0123456789")
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2025-11-25")
+    };
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let response = request(reqwest::Method::POST)
+        .json(&initialize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("\"protocolVersion\":\"2025-11-25\""),
+        "negotiated: {body}"
+    );
+
+    let stream = request(reqwest::Method::GET)
+        .header("Mcp-Session-Id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    drop(stream);
+
+    let closed = request(reqwest::Method::DELETE)
+        .header("Mcp-Session-Id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(closed.status().is_success(), "{}", closed.status());
+    let ping = json!({"jsonrpc": "2.0", "id": 2, "method": "ping"});
+    let after = request(reqwest::Method::POST)
+        .header("Mcp-Session-Id", &session)
+        .json(&ping)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        StatusCode::NOT_FOUND,
+        "a closed session is gone"
+    );
+}
