@@ -174,6 +174,16 @@ impl RingStore<'_> {
     }
 }
 
+/// The answer to a rotation of a key that a setting fixes: change the setting instead.
+pub fn fixed_by_setting(variable: &str) -> Error {
+    Error::Config {
+        variable: variable.into(),
+        got: "a configured key".into(),
+        expected: "no value to rotate generated keys; a configured key is rotated by changing it"
+            .into(),
+    }
+}
+
 /// The RFC 7638 JWK thumbprint of the required members of a JWK, given in lexicographic order.
 pub fn thumbprint(required_members_json: &str) -> String {
     use sha2::Digest as _;

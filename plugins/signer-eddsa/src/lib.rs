@@ -10,7 +10,7 @@ pub use signer::EddsaSigner;
 use std::sync::Arc;
 
 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
-use mcp_oauth_core::keyring::SigningKey;
+use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
 use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
 use mcp_oauth_core::secret::random_bytes;
 use mcp_oauth_core::{Error, PluginSettings, Result, TokenSigner, UnixTime};
@@ -62,13 +62,7 @@ fn build(context: SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>> {
 
 fn new_key(settings: &PluginSettings, now: UnixTime) -> Result<SigningKey> {
     if configured_key(settings, now)?.is_some() {
-        return Err(Error::Config {
-            variable: "MCP_OAUTH_PRIVATE_KEY".into(),
-            got: "a configured key".into(),
-            expected:
-                "no value to rotate generated keys; a configured key is rotated by changing it"
-                    .into(),
-        });
+        return Err(fixed_by_setting("MCP_OAUTH_PRIVATE_KEY"));
     }
     Ok(generated_key(now))
 }

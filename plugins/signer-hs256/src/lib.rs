@@ -9,7 +9,7 @@ pub use signer::Hs256Signer;
 
 use std::sync::Arc;
 
-use mcp_oauth_core::keyring::SigningKey;
+use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
 use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
 use mcp_oauth_core::secret::random_bytes;
 use mcp_oauth_core::{Error, PluginSettings, Result, TokenSigner, UnixTime};
@@ -45,13 +45,7 @@ fn build(context: SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>> {
 
 fn new_key(settings: &PluginSettings, now: UnixTime) -> Result<SigningKey> {
     if configured_key(settings, now)?.is_some() {
-        return Err(Error::Config {
-            variable: "MCP_OAUTH_SECRET_KEY".into(),
-            got: "a configured key".into(),
-            expected:
-                "no value to rotate generated keys; a configured key is rotated by changing it"
-                    .into(),
-        });
+        return Err(fixed_by_setting("MCP_OAUTH_SECRET_KEY"));
     }
     signer::signing_key(&random_bytes(MIN_KEY_BYTES), now)
 }

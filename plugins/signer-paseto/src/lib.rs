@@ -10,7 +10,7 @@ pub use signer::{PasetoSigner, Purpose};
 
 use std::sync::Arc;
 
-use mcp_oauth_core::keyring::SigningKey;
+use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
 use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
 use mcp_oauth_core::{Error, PluginSettings, Result, TokenSigner, UnixTime};
 
@@ -50,13 +50,7 @@ fn build_with(
 
 fn new_key_with(purpose: Purpose, settings: &PluginSettings, now: UnixTime) -> Result<SigningKey> {
     if configured_key(purpose, settings, now)?.is_some() {
-        return Err(Error::Config {
-            variable: "MCP_OAUTH_PASETO_LOCAL_KEY".into(),
-            got: "a configured key".into(),
-            expected:
-                "no value to rotate generated keys; a configured key is rotated by changing it"
-                    .into(),
-        });
+        return Err(fixed_by_setting("MCP_OAUTH_PASETO_LOCAL_KEY"));
     }
     signer::generate(purpose, now)
 }
