@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
 use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
-use mcp_oauth_core::{Error, PluginSettings, Result, TokenSigner, UnixTime};
+use mcp_oauth_core::{PluginSettings, Result, TokenSigner, UnixTime};
 
 /// The name of the `v4.public` signer.
 pub const PUBLIC_NAME: &str = "paseto-v4-public";
