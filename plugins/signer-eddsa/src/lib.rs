@@ -13,7 +13,7 @@ use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
 use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
 use mcp_oauth_core::secret::random_bytes;
-use mcp_oauth_core::{Error, PluginSettings, Result, TokenSigner, UnixTime};
+use mcp_oauth_core::{PluginSettings, Result, TokenSigner, UnixTime};
 
 use crate::error::EddsaError;
 

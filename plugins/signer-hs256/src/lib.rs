@@ -12,7 +12,7 @@ use std::sync::Arc;
 use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
 use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
 use mcp_oauth_core::secret::random_bytes;
-use mcp_oauth_core::{Error, PluginSettings, Result, TokenSigner, UnixTime};
+use mcp_oauth_core::{PluginSettings, Result, TokenSigner, UnixTime};
 
 /// The name deployers choose this plugin by.
 pub const NAME: &str = "hs256";
