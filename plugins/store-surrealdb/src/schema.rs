@@ -1,0 +1,18 @@
+//! The schema, defined at start, idempotently, and versioned.
+
+/// The schema version this binary writes.
+pub const VERSION: i64 = 1;
+
+/// Every definition of version 1; each is idempotent (`IF NOT EXISTS`).
+pub const V1: &str = "
+DEFINE TABLE IF NOT EXISTS oauth_client SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS oauth_code SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS oauth_refresh SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS oauth_refresh_family ON oauth_refresh FIELDS family;
+DEFINE TABLE IF NOT EXISTS oauth_key SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS memory SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS memory_created ON memory FIELDS created_at;
+DEFINE ANALYZER IF NOT EXISTS memory_text TOKENIZERS blank, class FILTERS lowercase, ascii;
+DEFINE INDEX IF NOT EXISTS memory_content ON memory FIELDS content FULLTEXT ANALYZER memory_text BM25;
+DEFINE TABLE IF NOT EXISTS schema_meta SCHEMALESS;
+";

@@ -1,0 +1,472 @@
+//! Every storage role on SurrealDB. Records are keyed by their identity (`type::record(table, key)`),
+//! so lookups are point reads; one-shot operations are single statements or transactions.
+
+use std::future::Future;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use mcp_oauth_core::model::{
+    AuthorizationCode, Client, ClientId, Memory, MemoryPage, MemoryQuery, RefreshToken,
+    ScoredMemory, TagCount,
+};
+use mcp_oauth_core::secret::SecretHash;
+use mcp_oauth_core::{
+    ClientStore, Error, GrantStore, KeyStore, MemoryStore, Result, TokenStore, UnixTime,
+    async_trait,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use surrealdb::Surreal;
+use surrealdb::engine::any::Any;
+
+use crate::error::{convert, is_conflict};
+
+/// How often a transaction that lost a race is retried.
+const ATTEMPTS: usize = 8;
+
+/// Every storage role on one SurrealDB connection.
+#[derive(Clone)]
+pub struct SurrealStorage {
+    pub(crate) db: Surreal<Any>,
+}
+
+type Vars = Vec<(&'static str, Value)>;
+
+impl SurrealStorage {
+    /// Runs `sql`; the first statement error is the error.
+    pub(crate) async fn run(&self, sql: &str, vars: Vars) -> Result<surrealdb::IndexedResults> {
+        let mut query = self.db.query(sql);
+        for (name, value) in vars {
+            query = query.bind((name, value));
+        }
+        let mut response = query.await.map_err(convert)?;
+        if let Some(error) = response.take_errors().into_values().next() {
+            return Err(convert(error));
+        }
+        Ok(response)
+    }
+
+    /// Runs `sql` and returns the rows of statement `index`.
+    pub(crate) async fn rows(&self, sql: &str, vars: Vars, index: usize) -> Result<Vec<Value>> {
+        self.run(sql, vars)
+            .await?
+            .take::<Vec<Value>>(index)
+            .map_err(convert)
+    }
+
+    /// Runs `attempt` again while it loses races with other writers.
+    async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            match attempt().await {
+                Err(error) if is_conflict(&error) => last = Some(error),
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Storage("retries exhausted".into())))
+    }
+}
+
+/// A stored row as a model value; a row that does not read is an error for that row only.
+fn decode<T: DeserializeOwned>(what: &str, row: Value) -> Result<T> {
+    serde_json::from_value(row)
+        .map_err(|e| Error::Storage(format!("unreadable {what} record: {e}")))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::Storage(e.to_string()))
+}
+
+#[async_trait]
+impl ClientStore for SurrealStorage {
+    async fn insert_client(&self, client: &Client) -> Result<()> {
+        let vars = vec![
+            ("key", json!(client.client_id.as_str())),
+            ("doc", encode(client)?),
+        ];
+        match self
+            .rows(
+                "CREATE type::record('oauth_client', $key) SET doc = $doc RETURN NONE;",
+                vars,
+                0,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(Error::Storage(text)) if text.contains("already exists") => {
+                Err(Error::Conflict(format!("client {}", client.client_id)))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn client(&self, id: &ClientId) -> Result<Option<Client>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM type::record('oauth_client', $key);",
+                vec![("key", json!(id.as_str()))],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|row| decode("client", row))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl GrantStore for SurrealStorage {
+    async fn put_code(&self, code: &AuthorizationCode) -> Result<()> {
+        let vars = vec![
+            ("key", json!(code.code_hash.as_str())),
+            ("doc", encode(code)?),
+            ("expires", json!(code.expires_at)),
+        ];
+        self.rows("CREATE type::record('oauth_code', $key) SET doc = $doc, expires_at = $expires RETURN NONE;", vars, 0).await?;
+        Ok(())
+    }
+
+    async fn take_code(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<AuthorizationCode>> {
+        let rows = self
+            .retrying(|| {
+                self.rows(
+                    "DELETE type::record('oauth_code', $key) RETURN BEFORE;",
+                    vec![("key", json!(hash.as_str()))],
+                    0,
+                )
+            })
+            .await?;
+        let code: Option<AuthorizationCode> = rows
+            .into_iter()
+            .next()
+            .map(|row| decode("code", row["doc"].clone()))
+            .transpose()?;
+        Ok(code.filter(|code| code.expires_at > now))
+    }
+}
+
+#[async_trait]
+impl TokenStore for SurrealStorage {
+    async fn put_refresh(&self, token: &RefreshToken) -> Result<()> {
+        let vars = vec![
+            ("key", json!(token.token_hash.as_str())),
+            ("doc", encode(token)?),
+            ("family", json!(token.family_id)),
+            ("expires", json!(token.expires_at)),
+        ];
+        self.rows(
+            "CREATE type::record('oauth_refresh', $key) SET doc = $doc, family = $family, expires_at = $expires RETURN NONE;",
+            vars,
+            0,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn refresh(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<RefreshToken>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM type::record('oauth_refresh', $key);",
+                vec![("key", json!(hash.as_str()))],
+                0,
+            )
+            .await?;
+        let token: Option<RefreshToken> = rows
+            .into_iter()
+            .next()
+            .map(|row| decode("refresh token", row))
+            .transpose()?;
+        Ok(token.filter(|token| token.expires_at > now))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old: &SecretHash,
+        successor: &RefreshToken,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let sql = "
+            BEGIN TRANSACTION;
+            LET $rotated = (UPDATE type::record('oauth_refresh', $old) SET doc.state = 'rotated'
+                WHERE doc.state = 'active' AND expires_at > $now RETURN AFTER);
+            IF array::len($rotated) = 1 {
+                CREATE type::record('oauth_refresh', $key) SET doc = $doc, family = $family, expires_at = $expires RETURN NONE;
+            };
+            RETURN array::len($rotated);
+            COMMIT TRANSACTION;";
+        let successor_doc = encode(successor)?;
+        let rows = self
+            .retrying(|| {
+                let vars = vec![
+                    ("old", json!(old.as_str())),
+                    ("now", json!(now)),
+                    ("key", json!(successor.token_hash.as_str())),
+                    ("doc", successor_doc.clone()),
+                    ("family", json!(successor.family_id)),
+                    ("expires", json!(successor.expires_at)),
+                ];
+                self.scalar(sql, vars)
+            })
+            .await?;
+        Ok(rows == Some(json!(1)))
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<()> {
+        self.retrying(|| {
+            self.rows(
+                "UPDATE oauth_refresh SET doc.state = 'revoked' WHERE family = $family RETURN NONE;",
+                vec![("family", json!(family_id))],
+                0,
+            )
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+impl SurrealStorage {
+    /// The value a `RETURN` statement of a transaction gave.
+    async fn scalar(&self, sql: &str, vars: Vars) -> Result<Option<Value>> {
+        let mut response = self.run(sql, vars).await?;
+        let count = response.num_statements();
+        for index in (0..count).rev() {
+            if let Ok(value) = response.take::<Option<Value>>(index)
+                && value.is_some()
+            {
+                return Ok(value);
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[async_trait]
+impl KeyStore for SurrealStorage {
+    async fn key(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE value FROM type::record('oauth_key', $name);",
+                vec![("name", json!(name))],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|value| decode_key(name, value))
+            .transpose()
+    }
+
+    async fn get_or_create_key(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+        let encoded = STANDARD.encode(candidate);
+        self.retrying(|| async {
+            if let Some(existing) = self.key(name).await? {
+                return Ok(existing);
+            }
+            let vars = vec![("name", json!(name)), ("value", json!(encoded))];
+            match self
+                .rows(
+                    "CREATE type::record('oauth_key', $name) SET value = $value RETURN NONE;",
+                    vars,
+                    0,
+                )
+                .await
+            {
+                Ok(_) => Ok(candidate.to_vec()),
+                // Another process created it first: theirs wins.
+                Err(Error::Storage(text)) if text.contains("already exists") => self
+                    .key(name)
+                    .await?
+                    .ok_or_else(|| Error::Storage(format!("key {name} vanished"))),
+                Err(other) => Err(other),
+            }
+        })
+        .await
+    }
+
+    async fn replace_key(&self, name: &str, expected: &[u8], new: &[u8]) -> Result<bool> {
+        let vars = || {
+            vec![
+                ("name", json!(name)),
+                ("expected", json!(STANDARD.encode(expected))),
+                ("new", json!(STANDARD.encode(new))),
+            ]
+        };
+        let rows = self
+            .retrying(|| {
+                self.rows(
+                    "UPDATE type::record('oauth_key', $name) SET value = $new WHERE value = $expected RETURN AFTER;",
+                    vars(),
+                    0,
+                )
+            })
+            .await?;
+        Ok(rows.len() == 1)
+    }
+}
+
+fn decode_key(name: &str, value: Value) -> Result<Vec<u8>> {
+    value
+        .as_str()
+        .and_then(|text| STANDARD.decode(text).ok())
+        .ok_or_else(|| Error::Storage(format!("unreadable key {name}")))
+}
+
+/// The fields of a memory row, in the shape of [`Memory`].
+const MEMORY_FIELDS: &str =
+    "content_hash, content, tags, memory_type, metadata, created_at, updated_at";
+
+#[async_trait]
+impl MemoryStore for SurrealStorage {
+    async fn put_memory(&self, memory: &Memory) -> Result<bool> {
+        let vars = vec![
+            ("key", json!(memory.content_hash)),
+            ("doc", encode(memory)?),
+        ];
+        let rows = self
+            .rows(
+                "UPSERT type::record('memory', $key) CONTENT $doc RETURN BEFORE;",
+                vars,
+                0,
+            )
+            .await?;
+        Ok(rows.into_iter().all(|row| row.is_null()))
+    }
+
+    async fn memory(&self, content_hash: &str) -> Result<Option<Memory>> {
+        let sql = format!("SELECT {MEMORY_FIELDS} FROM type::record('memory', $key);");
+        let rows = self
+            .rows(&sql, vec![("key", json!(content_hash))], 0)
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|row| decode("memory", row))
+            .transpose()
+    }
+
+    async fn delete_memory(&self, content_hash: &str) -> Result<bool> {
+        let rows = self
+            .rows(
+                "DELETE type::record('memory', $key) RETURN BEFORE;",
+                vec![("key", json!(content_hash))],
+                0,
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn list_memories(&self, query: &MemoryQuery) -> Result<MemoryPage> {
+        let mut conditions = Vec::new();
+        if !query.tags.is_empty() {
+            conditions.push(if query.match_all {
+                "tags CONTAINSALL $tags"
+            } else {
+                "tags CONTAINSANY $tags"
+            });
+        }
+        if query.memory_type.is_some() {
+            conditions.push("memory_type = $kind");
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {MEMORY_FIELDS} FROM memory {filter} ORDER BY created_at DESC, content_hash ASC LIMIT $limit START $offset;
+             SELECT count() AS total FROM memory {filter} GROUP ALL;"
+        );
+        let vars = vec![
+            ("tags", json!(query.tags)),
+            ("kind", json!(query.memory_type)),
+            ("limit", json!(query.limit)),
+            ("offset", json!(query.offset)),
+        ];
+        let mut response = self.run(&sql, vars).await?;
+        let rows = response.take::<Vec<Value>>(0).map_err(convert)?;
+        let memories = rows
+            .into_iter()
+            .map(|row| decode("memory", row))
+            .collect::<Result<Vec<Memory>>>()?;
+        let counts = response.take::<Vec<Value>>(1).map_err(convert)?;
+        let total = counts
+            .first()
+            .and_then(|row| row["total"].as_u64())
+            .unwrap_or(0) as usize;
+        Ok(MemoryPage { memories, total })
+    }
+
+    async fn search_memories(&self, text: &str, limit: usize) -> Result<Vec<ScoredMemory>> {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {MEMORY_FIELDS}, search::score(1) AS score FROM memory WHERE content @1@ $text
+             ORDER BY score DESC, created_at DESC LIMIT $limit;"
+        );
+        let rows = self
+            .rows(
+                &sql,
+                vec![("text", json!(text)), ("limit", json!(limit))],
+                0,
+            )
+            .await?;
+        let scored: Vec<(f64, Memory)> = rows
+            .into_iter()
+            .map(|mut row| {
+                let score = row.get("score").and_then(Value::as_f64).unwrap_or(0.0);
+                if let Some(object) = row.as_object_mut() {
+                    object.remove("score");
+                }
+                decode("memory", row).map(|memory| (score, memory))
+            })
+            .collect::<Result<_>>()?;
+        // BM25 scores are unbounded: scale them to 0..=1 against the best hit.
+        let best = scored
+            .iter()
+            .map(|(score, _)| *score)
+            .fold(0.0_f64, f64::max);
+        Ok(scored
+            .into_iter()
+            .map(|(score, memory)| ScoredMemory {
+                score: if best > 0.0 {
+                    (score / best).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                },
+                memory,
+            })
+            .collect())
+    }
+
+    async fn tags(&self) -> Result<Vec<TagCount>> {
+        let rows = self
+            .rows("SELECT VALUE tags FROM memory;", Vec::new(), 0)
+            .await?;
+        let mut counts = std::collections::HashMap::<String, usize>::new();
+        for tags in rows {
+            for tag in tags
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                *counts.entry(tag.to_owned()).or_default() += 1;
+            }
+        }
+        let mut tags: Vec<TagCount> = counts
+            .into_iter()
+            .map(|(tag, count)| TagCount { tag, count })
+            .collect();
+        tags.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.tag.cmp(&b.tag)));
+        Ok(tags)
+    }
+}
