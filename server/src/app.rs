@@ -98,6 +98,8 @@ impl App {
             );
         }
 
+        // Choose the plugins before opening anything: a bad name stops the start at once.
+        let signer_plugin = registry::signer(&signer_name(settings))?;
         let (storage_name, storage) = open_storage(settings, &plugin_settings).await?;
         if storage_name == "memory" {
             warnings
@@ -106,7 +108,6 @@ impl App {
         let access_token_ttl = settings.access_token_expire_minutes * 60;
         let signing =
             Arc::new(start_signing(settings, plugin_settings, storage.clone(), clock.now()).await?);
-        let signer_plugin = registry::signer(&signer_name(settings))?;
         let consent_key = storage
             .get_or_create_key("consent/hmac", &random_bytes(32))
             .await?;

@@ -10,10 +10,16 @@ use mcp_oauth_signer_hs256 as _;
 use mcp_oauth_signer_paseto as _;
 #[cfg(feature = "store-memory")]
 use mcp_oauth_store_memory as _;
+#[cfg(feature = "store-surrealdb")]
+use mcp_oauth_store_surrealdb as _;
 
-/// The storage used when `MCP_OAUTH_STORAGE_BACKEND` is unset. Only in-process memory exists
-/// so far; the persistent SurrealDB plugin will take over the default when compiled in.
-pub const DEFAULT_STORAGE: &str = "memory";
+/// The storage used when `MCP_OAUTH_STORAGE_BACKEND` is unset: SurrealDB (embedded, on disk at
+/// `./data/memory`) when compiled in, so the default build persists; otherwise in-process memory.
+pub const DEFAULT_STORAGE: &str = if cfg!(feature = "store-surrealdb") {
+    "surrealdb"
+} else {
+    "memory"
+};
 
 /// The signer used when `MCP_OAUTH_SIGNER` is unset: `hs256`, or the first compiled in when a build
 /// leaves it out.

@@ -10,6 +10,8 @@ fn memory(args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env_remove(name);
     }
     command.env("MCP_HTTP_PORT", "0");
+    // Never touch ./data: these starts fail before serving anyway.
+    command.env("MCP_OAUTH_STORAGE_BACKEND", "memory");
     for (name, value) in env {
         command.env(name, value);
     }

@@ -26,6 +26,7 @@ pub struct TestServer {
     /// An HTTP client that does not follow redirects.
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    serving: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestServer {
@@ -58,17 +59,20 @@ impl TestServer {
         let base = format!("http://127.0.0.1:{}", local.port());
         let port = local.port().to_string();
         let signer = test_signer();
-        let mut args = vec![
-            "memory",
-            "server",
-            "--http",
-            "--http-port",
-            &port,
-            "--oauth-issuer",
-            &base,
-        ];
+        let mut args = vec!["memory", "server", "--http", "--http-port", &port];
+        if !flags.contains(&"--oauth-issuer") {
+            args.extend(["--oauth-issuer", base.as_str()]);
+        }
         if !flags.contains(&"--oauth-signer") {
             args.extend(["--oauth-signer", signer.as_str()]);
+        }
+        let storage = test_storage();
+        let mut plugin_settings = plugin_settings;
+        if !flags.contains(&"--oauth-storage-backend") {
+            args.extend(["--oauth-storage-backend", storage.as_str()]);
+            if storage == "surrealdb" && plugin_settings.get("MCP_OAUTH_STORAGE_URL").is_none() {
+                plugin_settings.set("MCP_OAUTH_STORAGE_URL", "mem://");
+            }
         }
         args.extend_from_slice(flags);
         let Command::Server(server) = Cli::try_parse_from(args).expect("valid flags").command
@@ -78,7 +82,7 @@ impl TestServer {
         let clock = Arc::new(ManualClock::new(now));
         let app = App::build(&server.settings, plugin_settings, local, clock.clone()).await?;
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, async move {
+        let serving = tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
         let http = reqwest::Client::builder()
@@ -90,7 +94,18 @@ impl TestServer {
             clock,
             http,
             stop: Some(stop),
+            serving: Some(serving),
         })
+    }
+
+    /// Shuts the server down and waits until it has stopped and let go of its storage.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(serving) = self.serving.take() {
+            let _ = serving.await;
+        }
     }
 
     /// The absolute URL of `path`.
@@ -253,6 +268,12 @@ pub fn readable_claims(token: &str) -> Option<Value> {
         URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?
     };
     serde_json::from_slice(&payload).ok()
+}
+
+/// The storage the suite runs with: `MCP_TEST_STORAGE` when set (CI runs the suite once with
+/// `surrealdb` on `mem://`), else `memory`.
+pub fn test_storage() -> String {
+    std::env::var("MCP_TEST_STORAGE").unwrap_or_else(|_| "memory".to_owned())
 }
 
 /// Whether `signer` publishes public keys.

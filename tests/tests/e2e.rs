@@ -10,6 +10,7 @@ mod e2e {
     mod mcp;
     mod memories;
     mod openapi;
+    mod persistence;
     mod registration;
     mod registry;
     mod signers;

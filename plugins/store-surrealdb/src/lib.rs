@@ -118,22 +118,27 @@ impl SurrealStorage {
 fn open(settings: PluginSettings) -> BoxFuture<Result<Arc<dyn Storage>>> {
     Box::pin(async move {
         let config: SurrealConfig = settings.parse()?;
-        let storage = SurrealStorage::connect(config).await?;
-        let sweeper = storage.clone();
+        let storage = Arc::new(SurrealStorage::connect(config).await?);
+        // The sweeper holds the storage weakly: when the server drops it, the database closes (and
+        // an embedded directory is released) and the sweeper ends.
+        let sweeper = Arc::downgrade(&storage);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(SWEEP_INTERVAL);
             loop {
                 interval.tick().await;
+                let Some(storage) = sweeper.upgrade() else {
+                    break;
+                };
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map(|d| d.as_secs() as i64)
                     .unwrap_or(0);
-                if let Err(error) = sweeper.sweep(now).await {
+                if let Err(error) = storage.sweep(now).await {
                     tracing::warn!(%error, "sweeping expired grants failed");
                 }
             }
         });
-        Ok(Arc::new(storage) as Arc<dyn Storage>)
+        Ok(storage as Arc<dyn Storage>)
     })
 }
 

@@ -159,6 +159,6 @@ async fn health_is_public_and_names_the_plugins() {
     let server = TestServer::start(&[]).await;
     let health: Value = server.get("/api/health").await.json().await.unwrap();
     assert_eq!(health["status"], "healthy");
-    assert_eq!(health["storage"], "memory");
+    assert_eq!(health["storage"], mcp_oauth_tests::test_storage());
     assert_eq!(health["signer"], mcp_oauth_tests::test_signer());
 }

@@ -18,6 +18,9 @@ fn registry_holds_exactly_the_enabled_plugins() {
     if cfg!(feature = "store-memory") {
         expected_storages.push("memory");
     }
+    if cfg!(feature = "store-surrealdb") {
+        expected_storages.push("surrealdb");
+    }
     // Touch the server crate so its plugin anchors are linked into this test binary.
     assert!(!mcp_oauth_server::DEFAULT_STORAGE.is_empty());
     let signers: Vec<_> = registry::signers().iter().map(|p| p.name).collect();

@@ -1,0 +1,91 @@
+//! The default storage persists: a client, its grants, the signing keys and the memories survive a
+//! restart on the same embedded database.
+
+#![cfg(feature = "store-surrealdb")]
+
+use mcp_oauth_core::PluginSettings;
+use mcp_oauth_tests::TestServer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The issuer both runs share: what a deployment behind a fixed URL has.
+const ISSUER: &str = "https://memory.example";
+
+async fn start_on(url: &str) -> TestServer {
+    let mut settings = PluginSettings::default();
+    settings.set("MCP_OAUTH_STORAGE_URL", url);
+    let flags = [
+        "--oauth-storage-backend",
+        "surrealdb",
+        "--oauth-issuer",
+        ISSUER,
+    ];
+    // The previous run may still be closing the directory.
+    for _ in 0..50 {
+        match TestServer::start_with(&flags, settings.clone()).await {
+            Ok(server) => return server,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    TestServer::start_with(&flags, settings)
+        .await
+        .expect("the server starts on the same data")
+}
+
+#[tokio::test]
+async fn clients_grants_keys_and_memories_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!(
+        "mcp-restart-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let url = format!("surrealkv://{}", dir.display());
+
+    let first = start_on(&url).await;
+    let client_id = first
+        .register_public(
+            "http://localhost/callback",
+            &["authorization_code", "refresh_token"],
+        )
+        .await;
+    let tokens = first
+        .public_code_flow(&client_id, "http://localhost:7000/callback", None)
+        .await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let stored = first
+        .http
+        .post(first.url("/api/memories"))
+        .bearer_auth(&access)
+        .json(&json!({"content": "survives restarts", "tags": ["durable"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), StatusCode::CREATED);
+    first.stop().await;
+
+    let second = start_on(&url).await;
+    // The token issued before the restart still verifies: the generated key lives in the store.
+    let memories: Value = second
+        .get_with_token("/api/memories", &access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(memories["memories"][0]["content"], "survives restarts");
+    // The refresh token still rotates; the client is still registered.
+    let response = second
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &client_id),
+        ])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let again = second
+        .public_code_flow(&client_id, "http://localhost:7001/callback", None)
+        .await;
+    assert!(again["access_token"].is_string());
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
