@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+mod surreal;
+pub use surreal::SurrealServer;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Parser as _;

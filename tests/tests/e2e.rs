@@ -13,6 +13,7 @@ mod e2e {
     mod persistence;
     mod registration;
     mod registry;
+    mod replicas;
     mod signers;
     mod tokens;
 }

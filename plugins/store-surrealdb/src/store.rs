@@ -21,6 +21,8 @@ use surrealdb::engine::any::Any;
 
 use crate::error::{convert, is_conflict};
 
+/// Longest wait for one query.
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often a transaction that lost a race is retried.
 const ATTEMPTS: usize = 8;
 
@@ -39,7 +41,11 @@ impl SurrealStorage {
         for (name, value) in vars {
             query = query.bind((name, value));
         }
-        let mut response = query.await.map_err(convert)?;
+        // A lost server connection makes queries wait for the reconnection: answer 503 instead.
+        let mut response = tokio::time::timeout(QUERY_TIMEOUT, query)
+            .await
+            .map_err(|_| Error::Unavailable("SurrealDB did not answer within 5 s".into()))?
+            .map_err(convert)?;
         if let Some(error) = response.take_errors().into_values().next() {
             return Err(convert(error));
         }

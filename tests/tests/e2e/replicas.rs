@@ -1,0 +1,182 @@
+//! Several `memory` replicas on one SurrealDB server: grants are shared and single-use across
+//! them; a database outage is a 503, and service resumes by itself when the database returns.
+
+#![cfg(feature = "store-surrealdb")]
+
+use mcp_oauth_core::PluginSettings;
+use mcp_oauth_tests::{Pkce, SurrealServer, TestServer, expect_error, redirect_param};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The issuer every replica shares, as behind one load-balanced URL.
+const ISSUER: &str = "https://memory.example";
+
+async fn replica(database: &SurrealServer) -> TestServer {
+    let mut settings = PluginSettings::default();
+    settings.set("MCP_OAUTH_STORAGE_URL", database.url());
+    settings.set("MCP_SURREALDB_USER", "root");
+    settings.set("MCP_SURREALDB_PASS", "root");
+    settings.set("MCP_SURREALDB_NS", "mcp");
+    settings.set("MCP_SURREALDB_DB", "replicas");
+    TestServer::start_with(
+        &[
+            "--oauth-storage-backend",
+            "surrealdb",
+            "--oauth-issuer",
+            ISSUER,
+        ],
+        settings,
+    )
+    .await
+    .expect("the replica starts on the SurrealDB server")
+}
+
+async fn exchange(
+    server: &TestServer,
+    code: &str,
+    client_id: &str,
+    verifier: &str,
+) -> reqwest::Response {
+    server
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", client_id),
+            ("redirect_uri", "http://localhost:5000/callback"),
+            ("code_verifier", verifier),
+        ])
+        .await
+}
+
+async fn refresh(server: &TestServer, token: &str, client_id: &str) -> reqwest::Response {
+    server
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", client_id),
+        ])
+        .await
+}
+
+#[tokio::test]
+async fn two_replicas_share_clients_codes_keys_and_refresh_families() {
+    let Some(database) = SurrealServer::start() else {
+        return;
+    };
+    let a = replica(&database).await;
+    let b = replica(&database).await;
+
+    // Register on A, authorize on B, exchange on A.
+    let client_id = a
+        .register_public(
+            "http://localhost/callback",
+            &["authorization_code", "refresh_token"],
+        )
+        .await;
+    let pkce = Pkce::new();
+    let response = b
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", "http://localhost:5000/callback"),
+            ("code_challenge", &pkce.challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = redirect_param(&response, "code").expect("B knows A's client");
+    let tokens: Value = exchange(&a, &code, &client_id, &pkce.verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"]
+        .as_str()
+        .expect("A redeems B's code")
+        .to_owned();
+    expect_error(
+        exchange(&b, &code, &client_id, &pkce.verifier).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+
+    // A token issued by A verifies on B: the signing key ring is shared.
+    assert_eq!(
+        b.get_with_token("/api/memories", &access).await.status(),
+        StatusCode::OK
+    );
+
+    // Refresh on B; replaying the old refresh token on A is refused and revokes the family, which
+    // B then honours too.
+    let old = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let rotated: Value = refresh(&b, &old, &client_id).await.json().await.unwrap();
+    let current = rotated["refresh_token"]
+        .as_str()
+        .expect("rotated on B")
+        .to_owned();
+    expect_error(
+        refresh(&a, &old, &client_id).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    expect_error(
+        refresh(&b, &current, &client_id).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+
+    // A memory stored through A is found through B.
+    let stored = a
+        .http
+        .post(a.url("/api/memories"))
+        .bearer_auth(&access)
+        .json(&json!({"content": "shared by replicas"}));
+    assert_eq!(stored.send().await.unwrap().status(), StatusCode::CREATED);
+    let listed: Value = b
+        .get_with_token("/api/memories", &access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["memories"][0]["content"], "shared by replicas");
+}
+
+#[tokio::test]
+async fn a_database_outage_is_a_503_and_service_resumes_when_it_returns() {
+    let Some(mut database) = SurrealServer::start() else {
+        return;
+    };
+    let server = replica(&database).await;
+    let metadata = json!({"redirect_uris": ["https://example.com/cb"]});
+    assert_eq!(
+        server.register_raw(metadata.clone()).await.status(),
+        StatusCode::CREATED
+    );
+
+    database.kill();
+    let response = server.register_raw(metadata.clone()).await;
+    expect_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+    )
+    .await;
+    assert_eq!(
+        server.get("/api/health").await.status(),
+        StatusCode::OK,
+        "the process is alive"
+    );
+
+    database.resume();
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..100 {
+        status = server.register_raw(metadata.clone()).await.status();
+        if status == StatusCode::CREATED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, StatusCode::CREATED, "service resumes by itself");
+}
