@@ -100,6 +100,9 @@ impl App {
 
         // Choose the plugins before opening anything: a bad name stops the start at once.
         let signer_plugin = registry::signer(&signer_name(settings))?;
+        let location = plugin_settings
+            .get("MCP_OAUTH_STORAGE_URL")
+            .map(str::to_owned);
         let (storage_name, storage) = open_storage(settings, &plugin_settings).await?;
         if storage_name == "memory" {
             warnings
@@ -153,7 +156,7 @@ impl App {
             endpoint,
             issuer,
             signer: signer_plugin.name.into(),
-            storage: storage_name,
+            storage: storage_description(&storage_name, &location),
             warnings,
             signing,
             clock,
@@ -209,6 +212,19 @@ impl App {
 /// in.
 pub fn signer_name(settings: &Settings) -> String {
     settings.oauth_signer.clone().unwrap_or_else(default_signer)
+}
+
+/// The storage for the start-up block: its name and, for SurrealDB, where the data lives.
+fn storage_description(name: &str, location: &Option<String>) -> String {
+    #[cfg(feature = "store-surrealdb")]
+    if name == mcp_oauth_store_surrealdb::NAME {
+        let url = location
+            .as_deref()
+            .unwrap_or(mcp_oauth_store_surrealdb::DEFAULT_URL);
+        return format!("{name} ({url})");
+    }
+    let _ = location;
+    name.to_owned()
 }
 
 /// The storage plugin the settings choose, opened.
