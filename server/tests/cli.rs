@@ -141,3 +141,24 @@ fn key_commands_explain_why_the_memory_storage_cannot_be_reached() {
         ],
     );
 }
+
+#[cfg(feature = "store-surrealdb")]
+#[test]
+fn an_unreachable_or_misconfigured_database_stops_the_start_with_one_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = format!("ws://127.0.0.1:{port}");
+    for url in [unreachable.as_str(), "postgres://localhost/db"] {
+        let output = memory(
+            &["server", "--http"],
+            &[
+                ("MCP_OAUTH_STORAGE_BACKEND", "surrealdb"),
+                ("MCP_OAUTH_STORAGE_URL", url),
+            ],
+        );
+        assert_one_line_error(&output, &["MCP_OAUTH_STORAGE_URL", url, "surrealkv://PATH"]);
+    }
+}
