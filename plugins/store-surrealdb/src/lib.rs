@@ -38,10 +38,14 @@ impl SurrealStorage {
         if let Some(path) = embedded_path {
             std::fs::create_dir_all(path)
                 .map_err(|e| unusable(format!("cannot create {path}: {e}")))?;
-        } else if !(url.starts_with("mem://")
-            || url.starts_with("ws://")
-            || url.starts_with("wss://"))
-        {
+        } else if url.starts_with("wss://") {
+            // TLS to SurrealDB would need the driver's own TLS stack (a second one, with a C
+            // crypto library); reach the server over a private network or a TLS tunnel instead.
+            return Err(unusable(
+                "wss:// is not built in: use ws:// on a private network or through a TLS tunnel"
+                    .into(),
+            ));
+        } else if !(url.starts_with("mem://") || url.starts_with("ws://")) {
             return Err(unusable("an unknown scheme".into()));
         }
         let db = tokio::time::timeout(
