@@ -108,6 +108,19 @@ impl SurrealStorage {
         Ok(())
     }
 
+    /// Runs SurrealQL directly (maintenance and tests): the results of every statement.
+    pub async fn execute(&self, sql: &str) -> Result<Vec<serde_json::Value>> {
+        let mut response = self.run(sql, Vec::new()).await?;
+        (0..response.num_statements())
+            .map(|index| {
+                response
+                    .take::<Vec<serde_json::Value>>(index)
+                    .map(serde_json::Value::Array)
+                    .map_err(error::convert)
+            })
+            .collect()
+    }
+
     /// Deletes expired codes and refresh tokens (they are never returned anyway).
     pub async fn sweep(&self, now: i64) -> Result<()> {
         self.run(
