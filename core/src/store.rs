@@ -57,6 +57,10 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<bool>;
     /// Revokes every token of the family, all or nothing.
     async fn revoke_family(&self, family_id: &str) -> Result<()>;
+    /// Records that the access token `jti` is revoked until it expires at `expires_at`.
+    async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()>;
+    /// Whether the access token `jti` was revoked (and has not expired by `now`).
+    async fn is_access_revoked(&self, jti: &str, now: UnixTime) -> Result<bool>;
 }
 
 /// Named key material that must survive restarts and be shared by replicas.

@@ -21,6 +21,15 @@ pub struct AuthorizationServerMetadata {
     pub token_endpoint: String,
     /// The dynamic client registration endpoint (RFC 7591).
     pub registration_endpoint: String,
+    /// The revocation endpoint (RFC 7009).
+    pub revocation_endpoint: String,
+    /// The introspection endpoint (RFC 7662).
+    pub introspection_endpoint: String,
+    /// Client authentication at the revocation endpoint.
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
+    /// Client authentication at the introspection endpoint (confidential clients; the owner may
+    /// also use a bearer token).
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
     /// The public keys of asymmetric signers (absent for HS256).
     #[oai(skip_serializing_if_is_none)]
     pub jwks_uri: Option<String>,
@@ -70,6 +79,16 @@ impl AuthorizationServerMetadata {
             authorization_endpoint: format!("{issuer}/oauth/authorize"),
             token_endpoint: format!("{issuer}/oauth/token"),
             registration_endpoint: format!("{issuer}/oauth/register"),
+            revocation_endpoint: format!("{issuer}/oauth/revoke"),
+            introspection_endpoint: format!("{issuer}/oauth/introspect"),
+            revocation_endpoint_auth_methods_supported: AuthMethod::ALL
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            introspection_endpoint_auth_methods_supported: strings(&[
+                "client_secret_basic",
+                "client_secret_post",
+            ]),
             jwks_uri: jwks.then(|| format!("{issuer}/oauth/jwks.json")),
             scopes_supported: Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
             response_types_supported: strings(&["code"]),

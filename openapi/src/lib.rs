@@ -17,6 +17,8 @@ mod keys;
 mod memories;
 mod middleware;
 mod register;
+mod revoke;
+
 mod state;
 mod tags;
 mod token;
@@ -42,6 +44,7 @@ pub type Apis = (
     authorize::AuthorizeApi,
     token::TokenApi,
     keys::KeysApi,
+    revoke::RevokeApi,
     memories::MemoryApi,
     health::HealthApi,
 );
@@ -60,6 +63,9 @@ pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         keys::KeysApi {
+            state: state.clone(),
+        },
+        revoke::RevokeApi {
             state: state.clone(),
         },
         memories::MemoryApi {

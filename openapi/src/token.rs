@@ -143,7 +143,11 @@ impl TokenApi {
                 "grant_type must be authorization_code, refresh_token or client_credentials",
             ));
         }
-        let credentials = client_credentials(req, auth, form)?;
+        let in_form = FormCredentials {
+            client_id: form.client_id.clone(),
+            client_secret: form.client_secret.clone(),
+        };
+        let credentials = client_credentials(req, auth, &in_form)?;
         let client = engine.authenticate_client(&credentials).await?;
         let required = |value: &Option<String>, name: &str| {
             value
@@ -179,12 +183,20 @@ impl TokenApi {
     }
 }
 
+/// The client credentials a form may carry (`client_secret_post`, `none`).
+pub(crate) struct FormCredentials {
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `client_secret`.
+    pub client_secret: Option<String>,
+}
+
 /// The client's credentials from Basic auth or the form; using both is `invalid_request`
 /// (RFC 6749 §2.3: one method per request).
-fn client_credentials(
+pub(crate) fn client_credentials(
     req: &Request,
     auth: ClientAuth,
-    form: &TokenForm,
+    form: &FormCredentials,
 ) -> Result<ClientCredentials, OAuthError> {
     let basic = match auth {
         ClientAuth::Basic(ClientBasic(basic)) => Some(basic),

@@ -14,6 +14,7 @@ mod e2e {
     mod registration;
     mod registry;
     mod replicas;
+    mod revocation;
     mod signers;
     mod tokens;
 }

@@ -7,6 +7,7 @@ mod consent;
 mod documents;
 mod register;
 mod resource;
+mod revoke;
 mod token;
 mod verify;
 
@@ -16,6 +17,7 @@ pub use authorize::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorizati
 pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
 pub use register::{RegisteredClient, Registrar, RegistrationRequest};
+pub use revoke::{Introspection, TokenHint};
 pub use token::{ClientCredentials, TokenResponse};
 pub use verify::Principal;
 
@@ -74,6 +76,7 @@ pub struct AuthorizationServer {
     signer: Arc<dyn TokenSigner>,
     clock: Arc<dyn Clock>,
     documents: Option<ClientDocuments>,
+    revocations: revoke::RevocationCache,
 }
 
 impl AuthorizationServer {
@@ -92,6 +95,7 @@ impl AuthorizationServer {
             signer,
             clock,
             documents: None,
+            revocations: revoke::RevocationCache::default(),
         }
     }
 

@@ -248,6 +248,35 @@ async fn refresh_tokens(storage: &dyn Storage) {
         RefreshState::Active,
         "other families are untouched"
     );
+
+    // Revoked access-token ids, until the token would have expired anyway.
+    storage
+        .revoke_access("jti-revoked", NOW + 60)
+        .await
+        .expect("revoke");
+    storage
+        .revoke_access("jti-revoked", NOW + 60)
+        .await
+        .expect("revoking twice is fine");
+    assert!(
+        storage
+            .is_access_revoked("jti-revoked", NOW)
+            .await
+            .expect("read")
+    );
+    assert!(
+        !storage
+            .is_access_revoked("jti-other", NOW)
+            .await
+            .expect("read")
+    );
+    assert!(
+        !storage
+            .is_access_revoked("jti-revoked", NOW + 60)
+            .await
+            .expect("read"),
+        "an entry past the token's expiry is never returned"
+    );
 }
 
 async fn keys(storage: &dyn Storage) {

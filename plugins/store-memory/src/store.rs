@@ -25,6 +25,7 @@ pub struct InMemoryStorage {
     codes: Mutex<HashMap<SecretHash, AuthorizationCode>>,
     refresh_tokens: Mutex<HashMap<SecretHash, RefreshToken>>,
     keys: Mutex<HashMap<String, Vec<u8>>>,
+    revoked: Mutex<HashMap<String, UnixTime>>,
     memories: Mutex<HashMap<String, Memory>>,
 }
 
@@ -104,6 +105,20 @@ impl TokenStore for InMemoryStorage {
         }
         tokens.insert(successor.token_hash.clone(), successor.clone());
         Ok(true)
+    }
+
+    async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()> {
+        // One entry per revoked token; entries stop counting at the token's expiry.
+        self.revoked.lock().insert(jti.to_owned(), expires_at);
+        Ok(())
+    }
+
+    async fn is_access_revoked(&self, jti: &str, now: UnixTime) -> Result<bool> {
+        Ok(self
+            .revoked
+            .lock()
+            .get(jti)
+            .is_some_and(|expiry| *expiry > now))
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<()> {

@@ -99,7 +99,10 @@ impl SurrealStorage {
                 ),
             });
         }
-        self.run(schema::V1, Vec::new()).await?;
+        // Each step is idempotent, so every start applies them all: an older database is upgraded.
+        for step in [schema::V1, schema::V2] {
+            self.run(step, Vec::new()).await?;
+        }
         self.run(
             "UPSERT schema_meta:current SET version = $version RETURN NONE;",
             vec![("version", json!(schema::VERSION))],
@@ -124,7 +127,9 @@ impl SurrealStorage {
     /// Deletes expired codes and refresh tokens (they are never returned anyway).
     pub async fn sweep(&self, now: i64) -> Result<()> {
         self.run(
-            "DELETE oauth_code WHERE expires_at <= $now RETURN NONE; DELETE oauth_refresh WHERE expires_at <= $now RETURN NONE;",
+            "DELETE oauth_code WHERE expires_at <= $now RETURN NONE;
+             DELETE oauth_refresh WHERE expires_at <= $now RETURN NONE;
+             DELETE oauth_revoked WHERE expires_at <= $now RETURN NONE;",
             vec![("now", json!(now))],
         )
         .await

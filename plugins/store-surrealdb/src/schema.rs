@@ -1,7 +1,7 @@
 //! The schema, defined at start, idempotently, and versioned.
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Every definition of version 1; each is idempotent (`IF NOT EXISTS`).
 pub const V1: &str = "
@@ -15,4 +15,9 @@ DEFINE INDEX IF NOT EXISTS memory_created ON memory FIELDS created_at;
 DEFINE ANALYZER IF NOT EXISTS memory_text TOKENIZERS blank, class FILTERS lowercase, ascii;
 DEFINE INDEX IF NOT EXISTS memory_content ON memory FIELDS content FULLTEXT ANALYZER memory_text BM25;
 DEFINE TABLE IF NOT EXISTS schema_meta SCHEMALESS;
+";
+
+/// Version 2: revoked access-token ids (RFC 7009), kept until the token's expiry.
+pub const V2: &str = "
+DEFINE TABLE IF NOT EXISTS oauth_revoked SCHEMALESS;
 ";

@@ -226,6 +226,31 @@ impl TokenStore for SurrealStorage {
         Ok(rows == Some(json!(1)))
     }
 
+    async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()> {
+        let vars = vec![("jti", json!(jti)), ("expires", json!(expires_at))];
+        self.rows(
+            "UPSERT type::record('oauth_revoked', $jti) SET expires_at = $expires RETURN NONE;",
+            vars,
+            0,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn is_access_revoked(&self, jti: &str, now: UnixTime) -> Result<bool> {
+        let rows = self
+            .rows(
+                "SELECT VALUE expires_at FROM type::record('oauth_revoked', $jti);",
+                vec![("jti", json!(jti))],
+                0,
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(Value::as_i64)
+            .is_some_and(|expiry| expiry > now))
+    }
+
     async fn revoke_family(&self, family_id: &str) -> Result<()> {
         self.retrying(|| {
             self.rows(

@@ -1,0 +1,205 @@
+//! Token revocation (RFC 7009) and introspection (RFC 7662), and the revoked-token check of this
+//! server's resource endpoints with its cache.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::AuthorizationServer;
+use crate::clock::UnixTime;
+use crate::error::OAuthError;
+use crate::model::{AccessClaims, Client, RefreshState};
+use crate::secret::Secret;
+use crate::signer::Expectations;
+
+/// How long "not revoked" is believed without asking storage again: the longest a revocation on
+/// another replica can go unnoticed here.
+const NOT_REVOKED_TTL: i64 = 5;
+/// Most entries the cache holds before it starts afresh.
+const CACHE_LIMIT: usize = 65_536;
+
+/// What storage said about access-token ids, kept briefly so a token check rarely costs a read.
+#[derive(Default)]
+pub(crate) struct RevocationCache {
+    /// jti → (revoked, believed until).
+    entries: Mutex<HashMap<String, (bool, UnixTime)>>,
+}
+
+impl RevocationCache {
+    fn get(&self, jti: &str, now: UnixTime) -> Option<bool> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(jti)
+            .filter(|(_, until)| *until > now)
+            .map(|(revoked, _)| *revoked)
+    }
+
+    fn put(&self, jti: &str, revoked: bool, until: UnixTime) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= CACHE_LIMIT {
+            entries.clear();
+        }
+        entries.insert(jti.to_owned(), (revoked, until));
+    }
+}
+
+/// Which kind of token a revocation or introspection request names (`token_type_hint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenHint {
+    /// `access_token`.
+    Access,
+    /// `refresh_token`.
+    Refresh,
+    /// No hint, or one this server does not know: try both.
+    Unknown,
+}
+
+impl TokenHint {
+    /// The hint a request sent.
+    pub fn parse(hint: Option<&str>) -> Self {
+        match hint {
+            Some("access_token") => Self::Access,
+            Some("refresh_token") => Self::Refresh,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// What introspection reveals about an active token (RFC 7662 §2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Introspection {
+    /// `access_token` or `refresh_token`.
+    pub token_type: &'static str,
+    /// The client the token was issued to.
+    pub client_id: String,
+    /// Its scope.
+    pub scope: String,
+    /// Its subject.
+    pub sub: String,
+    /// Its audience.
+    pub aud: String,
+    /// Issue time.
+    pub iat: UnixTime,
+    /// Expiry.
+    pub exp: UnixTime,
+    /// The access token's id.
+    pub jti: Option<String>,
+}
+
+impl AuthorizationServer {
+    /// Whether the access token `jti` was revoked; storage is asked at most every few seconds per
+    /// token. Fails closed: a storage error is an error, never "not revoked".
+    pub(crate) async fn is_revoked(&self, jti: &str, exp: UnixTime) -> Result<bool, OAuthError> {
+        let now = self.clock.now();
+        if let Some(revoked) = self.revocations.get(jti, now) {
+            return Ok(revoked);
+        }
+        let revoked = self.storage.is_access_revoked(jti, now).await?;
+        let until = if revoked { exp } else { now + NOT_REVOKED_TTL };
+        self.revocations.put(jti, revoked, until);
+        Ok(revoked)
+    }
+
+    /// Revokes `token` for `client` (RFC 7009 §2.1): a refresh token with its whole family, an
+    /// access token until it expires. Unknown tokens, and tokens of other clients, are ignored
+    /// without an error, so the endpoint reveals nothing about tokens the caller does not hold.
+    pub async fn revoke(
+        &self,
+        client: &Client,
+        token: &str,
+        hint: TokenHint,
+    ) -> Result<(), OAuthError> {
+        let refresh_first = hint != TokenHint::Access;
+        if refresh_first && self.revoke_refresh(client, token).await? {
+            return Ok(());
+        }
+        if let Some(claims) = self.own_access_claims(token) {
+            if claims.client_id == client.client_id.as_str() {
+                self.storage.revoke_access(&claims.jti, claims.exp).await?;
+                self.revocations.put(&claims.jti, true, claims.exp);
+            }
+            return Ok(());
+        }
+        if !refresh_first {
+            self.revoke_refresh(client, token).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_refresh(&self, client: &Client, token: &str) -> Result<bool, OAuthError> {
+        let now = self.clock.now();
+        match self
+            .storage
+            .refresh(&Secret::new(token).hash(), now)
+            .await?
+        {
+            Some(record) => {
+                if record.client_id == client.client_id {
+                    self.storage.revoke_family(&record.family_id).await?;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The claims of an access token this server signed for itself, whatever its expiry.
+    fn own_access_claims(&self, token: &str) -> Option<AccessClaims> {
+        let claims = self.signer.decode(token).ok()?;
+        (claims.iss == self.config.issuer).then_some(claims)
+    }
+
+    /// What is known about `token` if it is active (RFC 7662): an unexpired, unrevoked access or
+    /// refresh token of this server; `None` otherwise.
+    pub async fn introspect(
+        &self,
+        token: &str,
+        hint: TokenHint,
+    ) -> Result<Option<Introspection>, OAuthError> {
+        let now = self.clock.now();
+        if hint != TokenHint::Refresh || token.contains('.') {
+            let expectations = Expectations {
+                issuer: &self.config.issuer,
+                audiences: self.audiences(),
+                now,
+            };
+            if let Ok(claims) = expectations.verify(self.signer.as_ref(), token) {
+                if self.is_revoked(&claims.jti, claims.exp).await? {
+                    return Ok(None);
+                }
+                return Ok(Some(Introspection {
+                    token_type: "access_token",
+                    client_id: claims.client_id,
+                    scope: claims.scope,
+                    sub: claims.sub,
+                    aud: claims.aud,
+                    iat: claims.iat,
+                    exp: claims.exp,
+                    jti: Some(claims.jti),
+                }));
+            }
+        }
+        match self
+            .storage
+            .refresh(&Secret::new(token).hash(), now)
+            .await?
+        {
+            Some(record) if record.state == RefreshState::Active => Ok(Some(Introspection {
+                token_type: "refresh_token",
+                client_id: record.client_id.to_string(),
+                scope: record.scope.to_string(),
+                sub: record.subject,
+                aud: record.resource,
+                iat: record.issued_at,
+                exp: record.expires_at,
+                jti: None,
+            })),
+            _ => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Token revocation (RFC 7009) and introspection (RFC 7662).
+
+use std::sync::Arc;
+
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::engine::TokenHint;
+use mcp_oauth_core::model::Scope;
+use poem::Request;
+use poem_openapi::payload::{Form, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+
+use crate::auth::authenticate;
+use crate::error::ErrorResponse;
+use crate::state::AppState;
+use crate::tags::ApiTags;
+use crate::token::{ClientAuth, FormCredentials, client_credentials};
+
+/// A revocation or introspection request.
+#[derive(Debug, Object, Deserialize)]
+pub struct TokenQuery {
+    /// The token.
+    pub token: Option<String>,
+    /// `access_token` or `refresh_token`; a hint only.
+    pub token_type_hint: Option<String>,
+    /// The client id (`client_secret_post` and `none`).
+    pub client_id: Option<String>,
+    /// The client secret (`client_secret_post`).
+    pub client_secret: Option<String>,
+}
+
+/// Answers of the revocation endpoint.
+#[derive(Debug, ApiResponse)]
+pub enum RevokeResponse {
+    /// Revoked, or unknown to this server: the answer is the same (RFC 7009 §2.2).
+    #[oai(status = 200)]
+    Done,
+}
+
+/// What introspection tells (RFC 7662 §2.2); only `active` for inactive tokens.
+#[derive(Debug, Default, Object)]
+pub struct IntrospectionBody {
+    /// Whether the token is active: issued here, unexpired, unrevoked.
+    pub active: bool,
+    /// `access_token` or `refresh_token`.
+    #[oai(skip_serializing_if_is_none)]
+    pub token_type: Option<String>,
+    /// The client it was issued to.
+    #[oai(skip_serializing_if_is_none)]
+    pub client_id: Option<String>,
+    /// Its scope.
+    #[oai(skip_serializing_if_is_none)]
+    pub scope: Option<String>,
+    /// Its subject.
+    #[oai(skip_serializing_if_is_none)]
+    pub sub: Option<String>,
+    /// Its audience.
+    #[oai(skip_serializing_if_is_none)]
+    pub aud: Option<String>,
+    /// This server.
+    #[oai(skip_serializing_if_is_none)]
+    pub iss: Option<String>,
+    /// Issue time.
+    #[oai(skip_serializing_if_is_none)]
+    pub iat: Option<i64>,
+    /// Expiry.
+    #[oai(skip_serializing_if_is_none)]
+    pub exp: Option<i64>,
+    /// The access token's id.
+    #[oai(skip_serializing_if_is_none)]
+    pub jti: Option<String>,
+}
+
+/// Revocation and introspection.
+pub struct RevokeApi {
+    /// Shared state.
+    pub state: Arc<AppState>,
+}
+
+#[OpenApi(tag = "ApiTags::OAuth")]
+impl RevokeApi {
+    /// Revoke a token (RFC 7009)
+    ///
+    /// A refresh token is revoked with its whole family; an access token until it expires (this
+    /// server's resource endpoints then refuse it). Unknown tokens, and tokens of other clients,
+    /// get the same 200.
+    #[oai(path = "/oauth/revoke", method = "post")]
+    async fn revoke(
+        &self,
+        req: &Request,
+        auth: ClientAuth,
+        form: Form<TokenQuery>,
+    ) -> Result<RevokeResponse, ErrorResponse> {
+        let form = form.0;
+        let engine = &self.state.engine;
+        let credentials = FormCredentials {
+            client_id: form.client_id.clone(),
+            client_secret: form.client_secret.clone(),
+        };
+        let result = async {
+            let client = engine
+                .authenticate_client(&client_credentials(req, auth, &credentials)?)
+                .await?;
+            let token = form
+                .token
+                .as_deref()
+                .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+            engine
+                .revoke(
+                    &client,
+                    token,
+                    TokenHint::parse(form.token_type_hint.as_deref()),
+                )
+                .await
+        };
+        result.await.map_err(|e| self.state.fail(e))?;
+        Ok(RevokeResponse::Done)
+    }
+
+    /// Introspect a token (RFC 7662)
+    ///
+    /// For confidential clients (HTTP Basic or `client_secret_post`) and the owner (`admin` bearer
+    /// token or API key).
+    #[oai(path = "/oauth/introspect", method = "post")]
+    async fn introspect(
+        &self,
+        req: &Request,
+        auth: ClientAuth,
+        form: Form<TokenQuery>,
+    ) -> Result<Json<IntrospectionBody>, ErrorResponse> {
+        let form = form.0;
+        self.caller_may_introspect(req, auth, &form)
+            .await
+            .map_err(|e| self.state.fail(e))?;
+        let token = form.token.as_deref().ok_or_else(|| {
+            self.state
+                .fail(OAuthError::invalid_request("token is required"))
+        })?;
+        let hint = TokenHint::parse(form.token_type_hint.as_deref());
+        let found = self
+            .state
+            .engine
+            .introspect(token, hint)
+            .await
+            .map_err(|e| self.state.fail(e))?;
+        Ok(Json(match found {
+            Some(token) => IntrospectionBody {
+                active: true,
+                token_type: Some(token.token_type.to_owned()),
+                client_id: Some(token.client_id),
+                scope: Some(token.scope),
+                sub: Some(token.sub),
+                aud: Some(token.aud),
+                iss: Some(self.state.issuer().to_owned()),
+                iat: Some(token.iat),
+                exp: Some(token.exp),
+                jti: token.jti,
+            },
+            None => IntrospectionBody::default(),
+        }))
+    }
+}
+
+impl RevokeApi {
+    /// The owner (bearer with `admin`), or an authenticated confidential client.
+    async fn caller_may_introspect(
+        &self,
+        req: &Request,
+        auth: ClientAuth,
+        form: &TokenQuery,
+    ) -> Result<(), OAuthError> {
+        let bearer = req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "));
+        if bearer {
+            let principal = authenticate(req, &self.state).await?;
+            return principal.require(Scope::Admin);
+        }
+        let credentials = FormCredentials {
+            client_id: form.client_id.clone(),
+            client_secret: form.client_secret.clone(),
+        };
+        let client = self
+            .state
+            .engine
+            .authenticate_client(&client_credentials(req, auth, &credentials)?)
+            .await?;
+        if client.is_public() {
+            return Err(OAuthError::invalid_client(
+                "introspection needs a confidential client or the owner",
+            ));
+        }
+        Ok(())
+    }
+}
