@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::error::Result;
 use crate::model::{
-    AuthorizationCode, Client, ClientId, Memory, MemoryPage, MemoryQuery, RefreshToken,
+    AuthorizationCode, Client, ClientId, CodeUse, Memory, MemoryPage, MemoryQuery, RefreshToken,
     ScoredMemory, TagCount,
 };
 use crate::secret::SecretHash;
@@ -37,6 +37,10 @@ pub trait GrantStore: Send + Sync {
         hash: &SecretHash,
         now: UnixTime,
     ) -> Result<Option<AuthorizationCode>>;
+    /// Records what a code was exchanged for.
+    async fn record_code_use(&self, record: &CodeUse) -> Result<()>;
+    /// What the code with `hash` was exchanged for, unless that record expired at `now`.
+    async fn code_use(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<CodeUse>>;
 }
 
 /// Refresh tokens and their families.

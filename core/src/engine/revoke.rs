@@ -25,7 +25,7 @@ pub(crate) struct RevocationCache {
 }
 
 impl RevocationCache {
-    fn get(&self, jti: &str, now: UnixTime) -> Option<bool> {
+    pub(crate) fn get(&self, jti: &str, now: UnixTime) -> Option<bool> {
         let entries = self
             .entries
             .lock()
@@ -36,7 +36,7 @@ impl RevocationCache {
             .map(|(revoked, _)| *revoked)
     }
 
-    fn put(&self, jti: &str, revoked: bool, until: UnixTime) {
+    pub(crate) fn put(&self, jti: &str, revoked: bool, until: UnixTime) {
         let mut entries = self
             .entries
             .lock()

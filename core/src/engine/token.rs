@@ -3,7 +3,8 @@
 use super::AuthorizationServer;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{
-    AccessClaims, AuthMethod, Client, GrantType, RefreshState, RefreshToken, Scope, ScopeSet,
+    AccessClaims, AuthMethod, Client, CodeUse, GrantType, RefreshState, RefreshToken, Scope,
+    ScopeSet,
 };
 use crate::secret::Secret;
 
@@ -31,6 +32,8 @@ pub struct TokenResponse {
     pub scope: ScopeSet,
     /// A refresh token, when one is issued.
     pub refresh_token: Option<Secret>,
+    /// The id (`jti`) of the access token, for revocation.
+    pub access_jti: String,
 }
 
 impl AuthorizationServer {
@@ -63,11 +66,10 @@ impl AuthorizationServer {
     ) -> Result<TokenResponse, OAuthError> {
         require_grant(client, GrantType::AuthorizationCode)?;
         let now = self.clock.now();
-        let grant = self
-            .storage
-            .take_code(&Secret::new(code).hash(), now)
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("the code is invalid, expired or used"))?;
+        let code_hash = Secret::new(code).hash();
+        let Some(grant) = self.storage.take_code(&code_hash, now).await? else {
+            return Err(self.refuse_code(&code_hash, now).await?);
+        };
         if grant.client_id != client.client_id {
             return Err(OAuthError::invalid_grant(
                 "the code was issued to another client",
@@ -105,8 +107,32 @@ impl AuthorizationServer {
         let refresh = client.allows_grant(GrantType::RefreshToken)
             || grant.scope.contains(Scope::OfflineAccess);
         let family = refresh.then(|| Secret::generate(16).expose().to_owned());
-        self.issue(client, &grant.subject, grant.scope, grant.resource, family)
-            .await
+        let response = self
+            .issue(
+                client,
+                &grant.subject,
+                grant.scope,
+                grant.resource,
+                family.clone(),
+            )
+            .await?;
+        let lifetime = if family.is_some() {
+            self.config
+                .refresh_token_ttl
+                .max(self.config.access_token_ttl)
+        } else {
+            self.config.access_token_ttl
+        };
+        let used = CodeUse {
+            code_hash,
+            access_jti: response.access_jti.clone(),
+            access_expires_at: now + self.config.access_token_ttl,
+            family_id: family,
+            used_at: now,
+            expires_at: now + lifetime,
+        };
+        self.storage.record_code_use(&used).await?;
+        Ok(response)
     }
 
     /// The `refresh_token` grant: rotates the token; a reused token revokes its whole family.
@@ -203,6 +229,31 @@ impl AuthorizationServer {
         self.issue_access(client, client.client_id.as_str(), scope, resource)
     }
 
+    /// The answer to a code that cannot be taken. A code that was already exchanged is a replay:
+    /// every token issued for it is revoked (RFC 9700 §4.5.1).
+    async fn refuse_code(
+        &self,
+        code_hash: &crate::secret::SecretHash,
+        now: crate::clock::UnixTime,
+    ) -> Result<OAuthError, OAuthError> {
+        let Some(used) = self.storage.code_use(code_hash, now).await? else {
+            return Ok(OAuthError::invalid_grant(
+                "the code is invalid, expired or used",
+            ));
+        };
+        self.storage
+            .revoke_access(&used.access_jti, used.access_expires_at)
+            .await?;
+        self.revocations
+            .put(&used.access_jti, true, used.access_expires_at);
+        if let Some(family) = &used.family_id {
+            self.storage.revoke_family(family).await?;
+        }
+        Ok(OAuthError::invalid_grant(
+            "the code was already used; every token issued for it is now revoked",
+        ))
+    }
+
     fn check_same_resource(&self, requested: Option<&str>, bound: &str) -> Result<(), OAuthError> {
         match requested {
             Some(requested) if self.resolve_resource(Some(requested))? != bound => {
@@ -270,6 +321,7 @@ impl AuthorizationServer {
             expires_in: self.config.access_token_ttl,
             scope,
             refresh_token: None,
+            access_jti: claims.jti,
         })
     }
 }

@@ -67,3 +67,21 @@ pub struct RefreshToken {
     /// Life-cycle state.
     pub state: RefreshState,
 }
+
+/// What an authorization code was exchanged for, kept after the code itself is gone: a replay of
+/// the code revokes these tokens (RFC 9700 §4.5.1, OAuth 2.1 §4.1.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeUse {
+    /// Hash of the code.
+    pub code_hash: SecretHash,
+    /// The access token issued for it.
+    pub access_jti: String,
+    /// That access token's expiry.
+    pub access_expires_at: UnixTime,
+    /// The refresh-token family issued for it, if any.
+    pub family_id: Option<String>,
+    /// When the code was exchanged.
+    pub used_at: UnixTime,
+    /// When the record may go: once every token issued for the code has expired.
+    pub expires_at: UnixTime,
+}

@@ -10,7 +10,7 @@ mod scope;
 
 pub use claims::AccessClaims;
 pub use client::{AuthMethod, Client, ClientId, ClientProfile, GrantType};
-pub use grant::{AuthorizationCode, RefreshState, RefreshToken};
+pub use grant::{AuthorizationCode, CodeUse, RefreshState, RefreshToken};
 pub use memory::{
     MAX_CONTENT_CHARS, Memory, MemoryPage, MemoryQuery, ScoredMemory, TagCount, content_hash,
     normalize_tags, relevance,

@@ -3,8 +3,8 @@
 use futures::future::join_all;
 
 use crate::model::{
-    AuthMethod, AuthorizationCode, Client, ClientId, ClientProfile, GrantType, Memory, MemoryQuery,
-    RedirectUri, RefreshState, RefreshToken, Scope, content_hash,
+    AuthMethod, AuthorizationCode, Client, ClientId, ClientProfile, CodeUse, GrantType, Memory,
+    MemoryQuery, RedirectUri, RefreshState, RefreshToken, Scope, content_hash,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::store::Storage;
@@ -118,6 +118,39 @@ async fn codes(storage: &dyn Storage) {
             .await
             .expect("take")
             .is_none()
+    );
+
+    // What a code was exchanged for outlives the code, until its own expiry.
+    let used = CodeUse {
+        code_hash: stored.code_hash.clone(),
+        access_jti: "jti-of-code".into(),
+        access_expires_at: NOW + 3600,
+        family_id: Some("family-of-code".into()),
+        used_at: NOW,
+        expires_at: NOW + 7200,
+    };
+    storage.record_code_use(&used).await.expect("record");
+    assert_eq!(
+        storage
+            .code_use(&stored.code_hash, NOW + 10)
+            .await
+            .expect("read"),
+        Some(used.clone())
+    );
+    assert!(
+        storage
+            .code_use(&unknown, NOW)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        storage
+            .code_use(&stored.code_hash, NOW + 7200)
+            .await
+            .expect("read")
+            .is_none(),
+        "expired"
     );
 }
 

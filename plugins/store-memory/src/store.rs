@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use mcp_oauth_core::model::{
-    AuthorizationCode, Client, ClientId, Memory, MemoryPage, MemoryQuery, RefreshState,
+    AuthorizationCode, Client, ClientId, CodeUse, Memory, MemoryPage, MemoryQuery, RefreshState,
     RefreshToken, ScoredMemory, TagCount, relevance,
 };
 use mcp_oauth_core::secret::SecretHash;
@@ -23,6 +23,7 @@ const SWEEP_THRESHOLD: usize = 1024;
 pub struct InMemoryStorage {
     clients: Mutex<HashMap<ClientId, Client>>,
     codes: Mutex<HashMap<SecretHash, AuthorizationCode>>,
+    code_uses: Mutex<HashMap<SecretHash, CodeUse>>,
     refresh_tokens: Mutex<HashMap<SecretHash, RefreshToken>>,
     keys: Mutex<HashMap<String, Vec<u8>>>,
     revoked: Mutex<HashMap<String, UnixTime>>,
@@ -55,6 +56,24 @@ impl GrantStore for InMemoryStorage {
         }
         codes.insert(code.code_hash.clone(), code.clone());
         Ok(())
+    }
+
+    async fn record_code_use(&self, record: &CodeUse) -> Result<()> {
+        let mut uses = self.code_uses.lock();
+        if uses.len() >= SWEEP_THRESHOLD {
+            uses.retain(|_, kept| kept.expires_at > record.used_at);
+        }
+        uses.insert(record.code_hash.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn code_use(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<CodeUse>> {
+        Ok(self
+            .code_uses
+            .lock()
+            .get(hash)
+            .filter(|used| used.expires_at > now)
+            .cloned())
     }
 
     async fn take_code(

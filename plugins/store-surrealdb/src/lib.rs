@@ -129,7 +129,8 @@ impl SurrealStorage {
         self.run(
             "DELETE oauth_code WHERE expires_at <= $now RETURN NONE;
              DELETE oauth_refresh WHERE expires_at <= $now RETURN NONE;
-             DELETE oauth_revoked WHERE expires_at <= $now RETURN NONE;",
+                          DELETE oauth_revoked WHERE expires_at <= $now RETURN NONE;
+             DELETE oauth_code_use WHERE expires_at <= $now RETURN NONE;",
             vec![("now", json!(now))],
         )
         .await

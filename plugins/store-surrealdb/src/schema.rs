@@ -17,7 +17,9 @@ DEFINE INDEX IF NOT EXISTS memory_content ON memory FIELDS content FULLTEXT ANAL
 DEFINE TABLE IF NOT EXISTS schema_meta SCHEMALESS;
 ";
 
-/// Version 2: revoked access-token ids (RFC 7009), kept until the token's expiry.
+/// Version 2: revoked access-token ids (RFC 7009) and what each code was exchanged for (replay
+/// defence), kept until the tokens concerned expire.
 pub const V2: &str = "
 DEFINE TABLE IF NOT EXISTS oauth_revoked SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS oauth_code_use SCHEMALESS;
 ";

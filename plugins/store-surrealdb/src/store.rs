@@ -6,7 +6,7 @@ use std::future::Future;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mcp_oauth_core::model::{
-    AuthorizationCode, Client, ClientId, Memory, MemoryPage, MemoryQuery, RefreshToken,
+    AuthorizationCode, Client, ClientId, CodeUse, Memory, MemoryPage, MemoryQuery, RefreshToken,
     ScoredMemory, TagCount,
 };
 use mcp_oauth_core::secret::SecretHash;
@@ -135,6 +135,33 @@ impl GrantStore for SurrealStorage {
         ];
         self.rows("CREATE type::record('oauth_code', $key) SET doc = $doc, expires_at = $expires RETURN NONE;", vars, 0).await?;
         Ok(())
+    }
+
+    async fn record_code_use(&self, record: &CodeUse) -> Result<()> {
+        let vars = vec![
+            ("key", json!(record.code_hash.as_str())),
+            ("doc", encode(record)?),
+            ("expires", json!(record.expires_at)),
+        ];
+        self.rows("UPSERT type::record('oauth_code_use', $key) SET doc = $doc, expires_at = $expires RETURN NONE;", vars, 0)
+            .await?;
+        Ok(())
+    }
+
+    async fn code_use(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<CodeUse>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM type::record('oauth_code_use', $key);",
+                vec![("key", json!(hash.as_str()))],
+                0,
+            )
+            .await?;
+        let found: Option<CodeUse> = rows
+            .into_iter()
+            .next()
+            .map(|row| decode("code use", row))
+            .transpose()?;
+        Ok(found.filter(|used| used.expires_at > now))
     }
 
     async fn take_code(

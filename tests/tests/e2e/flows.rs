@@ -394,3 +394,71 @@ async fn errors_after_the_redirect_check_go_back_to_the_client() {
     assert!(response.headers().get("location").is_none());
     expect_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
+
+#[tokio::test]
+async fn a_replayed_code_revokes_every_token_issued_for_it() {
+    let server = TestServer::start(&[]).await;
+    let client_id = server
+        .register_public(
+            "http://localhost/cb",
+            &["authorization_code", "refresh_token"],
+        )
+        .await;
+    let pkce = Pkce::new();
+    let response = server
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", "http://localhost:4000/cb"),
+            ("code_challenge", &pkce.challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = redirect_param(&response, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", "http://localhost:4000/cb"),
+        ("code_verifier", pkce.verifier.as_str()),
+    ];
+    let tokens: Value = server.token(&form).await.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        server
+            .get_with_token("/api/memories", access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // An attacker replays the code.
+    let body = expect_error(
+        server.token(&form).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{body}"
+    );
+    expect_error(
+        server.get_with_token("/api/memories", access).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    let response = server
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &client_id),
+        ])
+        .await;
+    expect_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}

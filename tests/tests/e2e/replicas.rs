@@ -93,12 +93,6 @@ async fn two_replicas_share_clients_codes_keys_and_refresh_families() {
         .as_str()
         .expect("A redeems B's code")
         .to_owned();
-    expect_error(
-        exchange(&b, &code, &client_id, &pkce.verifier).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
 
     // A token issued by A verifies on B: the signing key ring is shared.
     assert_eq!(
@@ -141,6 +135,21 @@ async fn two_replicas_share_clients_codes_keys_and_refresh_families() {
         .await
         .unwrap();
     assert_eq!(listed["memories"][0]["content"], "shared by replicas");
+    // Replaying the code on B revokes what A issued for it; A honours the revocation once its
+    // "not revoked" belief about the token (at most 5 seconds old) has lapsed.
+    expect_error(
+        exchange(&b, &code, &client_id, &pkce.verifier).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    a.clock.advance(6);
+    expect_error(
+        a.get_with_token("/api/memories", &access).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[tokio::test]
