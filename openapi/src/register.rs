@@ -145,11 +145,29 @@ pub struct RegisterApi {
     pub state: Arc<AppState>,
 }
 
+impl RegisterApi {
+    /// Whether an anonymous registration may proceed: always, unless `MCP_DCR_REGISTRATION_KEY`
+    /// is set, in which case it must be the bearer token (RFC 7591 §3, initial access token).
+    fn registration_allowed(&self, req: &Request) -> bool {
+        let Some(key) = &self.state.registration_key else {
+            return true;
+        };
+        req.headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split_once(' '))
+            .is_some_and(|(scheme, token)| {
+                scheme.eq_ignore_ascii_case("bearer") && key.matches(token.trim())
+            })
+    }
+}
+
 #[OpenApi(tag = "ApiTags::OAuth")]
 impl RegisterApi {
     /// Register a client (RFC 7591)
     ///
-    /// Open to anyone. A `client_credentials` client gets tokens without any person approving, so
+    /// Open to anyone, unless `MCP_DCR_REGISTRATION_KEY` is set: then the key is the bearer token
+    /// (initial access token). A `client_credentials` client gets tokens without any person approving, so
     /// registering one needs the owner's API key (or an `admin` token) as a bearer token unless the
     /// server auto-approves authorization requests anyway.
     #[oai(path = "/oauth/register", method = "post")]
@@ -162,6 +180,11 @@ impl RegisterApi {
             Ok(principal) if principal.scopes.contains(Scope::Admin) => Registrar::Owner,
             _ => Registrar::Anonymous,
         };
+        if registrar == Registrar::Anonymous && !self.registration_allowed(req) {
+            return Err(self.state.fail(OAuthError::invalid_token(
+                "registration needs the initial access token (MCP_DCR_REGISTRATION_KEY) as a bearer token",
+            )));
+        }
         let body = body.0;
         let request = RegistrationRequest {
             redirect_uris: body.redirect_uris.unwrap_or_default(),

@@ -16,6 +16,8 @@ pub struct AppState {
     /// The hash of the owner's legacy API key (`MCP_API_KEY`): grants every scope, approves
     /// consent.
     pub api_key: Option<SecretHash>,
+    /// The hash of the initial access token registration needs (`MCP_DCR_REGISTRATION_KEY`).
+    pub registration_key: Option<SecretHash>,
     /// Whether authorization requests are approved without showing the consent page.
     pub auto_approve: bool,
     /// Whether requests without credentials get `read write` (development only).

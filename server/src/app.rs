@@ -139,6 +139,11 @@ impl App {
         let state = Arc::new(AppState {
             engine,
             api_key: api_key.as_ref().map(Secret::hash),
+            registration_key: settings
+                .dcr_registration_key
+                .as_deref()
+                .filter(|key| !key.is_empty())
+                .map(|key| Secret::new(key).hash()),
             auto_approve,
             allow_anonymous: settings.allow_anonymous_access,
             consent_seal: ConsentSeal::new(consent_key),

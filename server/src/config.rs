@@ -171,6 +171,17 @@ pub struct Settings {
     #[schemars(rename = "MCP_API_KEY")]
     pub api_key: Option<String>,
 
+    /// When set, dynamic registration needs this key as a bearer token (RFC 7591 initial access
+    /// token). MCP clients that cannot send one can still use client ID metadata documents.
+    #[arg(
+        long,
+        env = "MCP_DCR_REGISTRATION_KEY",
+        value_name = "MCP_DCR_REGISTRATION_KEY",
+        hide_env_values = true
+    )]
+    #[schemars(rename = "MCP_DCR_REGISTRATION_KEY")]
+    pub dcr_registration_key: Option<String>,
+
     /// `true`: requests without credentials get `read write`. Development only.
     #[arg(long, env = "MCP_ALLOW_ANONYMOUS_ACCESS", value_name = "MCP_ALLOW_ANONYMOUS_ACCESS",
           default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]

@@ -195,3 +195,34 @@ async fn admin_reads_a_client_without_its_secret() {
         .unwrap();
     expect_error(unknown, StatusCode::NOT_FOUND, "invalid_request").await;
 }
+
+#[tokio::test]
+async fn with_a_registration_key_registration_needs_it_as_the_initial_access_token() {
+    let server = TestServer::start(&["--dcr-registration-key", "initial-access-0123"]).await;
+    let metadata = json!({"redirect_uris": ["https://example.com/cb"]});
+    let response = server.register_raw(metadata.clone()).await;
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    let wrong = server
+        .http
+        .post(server.url("/oauth/register"))
+        .bearer_auth("nope")
+        .json(&metadata)
+        .send()
+        .await
+        .unwrap();
+    expect_error(wrong, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let right = server
+        .http
+        .post(server.url("/oauth/register"))
+        .bearer_auth("initial-access-0123")
+        .json(&metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::CREATED);
+}
