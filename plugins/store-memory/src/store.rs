@@ -14,17 +14,58 @@ use mcp_oauth_core::{
 };
 use parking_lot::Mutex;
 
-/// How many records a table may hold before expired ones are swept on insert.
+/// The smallest table size at which expired records are swept on insert.
 const SWEEP_THRESHOLD: usize = 1024;
+
+/// A table of expiring records, swept of expired ones on insert whenever it has doubled since the
+/// last sweep: amortised O(1) per insert, and at most twice the live records.
+struct Expiring<K, V> {
+    records: HashMap<K, V>,
+    sweep_at: usize,
+}
+
+impl<K, V> Default for Expiring<K, V> {
+    fn default() -> Self {
+        Self {
+            records: HashMap::new(),
+            sweep_at: SWEEP_THRESHOLD,
+        }
+    }
+}
+
+impl<K, V> std::ops::Deref for Expiring<K, V> {
+    type Target = HashMap<K, V>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.records
+    }
+}
+
+impl<K, V> std::ops::DerefMut for Expiring<K, V> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.records
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
+    /// Inserts `value`, first dropping the records `live` rejects when it is time to sweep.
+    fn insert(&mut self, key: K, value: V, live: impl Fn(&V) -> bool) {
+        if self.records.len() >= self.sweep_at {
+            self.records.retain(|_, kept| live(kept));
+            self.sweep_at = (self.records.len() * 2).max(SWEEP_THRESHOLD);
+        }
+        self.records.insert(key, value);
+    }
+}
 
 /// Every storage role in process memory. Each role has its own lock, held only for map operations
 /// (never across an `.await`), which makes each trait method atomic.
 #[derive(Default)]
 pub struct InMemoryStorage {
     clients: Mutex<HashMap<ClientId, Client>>,
-    codes: Mutex<HashMap<SecretHash, AuthorizationCode>>,
-    code_uses: Mutex<HashMap<SecretHash, CodeUse>>,
-    refresh_tokens: Mutex<HashMap<SecretHash, RefreshToken>>,
+    codes: Mutex<Expiring<SecretHash, AuthorizationCode>>,
+    code_uses: Mutex<Expiring<SecretHash, CodeUse>>,
+    refresh_tokens: Mutex<Expiring<SecretHash, RefreshToken>>,
     keys: Mutex<HashMap<String, Vec<u8>>>,
     revoked: Mutex<HashMap<String, UnixTime>>,
     memories: Mutex<HashMap<String, Memory>>,
@@ -50,20 +91,22 @@ impl ClientStore for InMemoryStorage {
 #[async_trait]
 impl GrantStore for InMemoryStorage {
     async fn put_code(&self, code: &AuthorizationCode) -> Result<()> {
-        let mut codes = self.codes.lock();
-        if codes.len() >= SWEEP_THRESHOLD {
-            codes.retain(|_, kept| kept.expires_at > code.issued_at);
-        }
-        codes.insert(code.code_hash.clone(), code.clone());
+        let now = code.issued_at;
+        self.codes
+            .lock()
+            .insert(code.code_hash.clone(), code.clone(), |kept| {
+                kept.expires_at > now
+            });
         Ok(())
     }
 
     async fn record_code_use(&self, record: &CodeUse) -> Result<()> {
-        let mut uses = self.code_uses.lock();
-        if uses.len() >= SWEEP_THRESHOLD {
-            uses.retain(|_, kept| kept.expires_at > record.used_at);
-        }
-        uses.insert(record.code_hash.clone(), record.clone());
+        let now = record.used_at;
+        self.code_uses
+            .lock()
+            .insert(record.code_hash.clone(), record.clone(), |kept| {
+                kept.expires_at > now
+            });
         Ok(())
     }
 
@@ -92,11 +135,12 @@ impl GrantStore for InMemoryStorage {
 #[async_trait]
 impl TokenStore for InMemoryStorage {
     async fn put_refresh(&self, token: &RefreshToken) -> Result<()> {
-        let mut tokens = self.refresh_tokens.lock();
-        if tokens.len() >= SWEEP_THRESHOLD {
-            tokens.retain(|_, kept| kept.expires_at > token.issued_at);
-        }
-        tokens.insert(token.token_hash.clone(), token.clone());
+        let now = token.issued_at;
+        self.refresh_tokens
+            .lock()
+            .insert(token.token_hash.clone(), token.clone(), |kept| {
+                kept.expires_at > now
+            });
         Ok(())
     }
 
@@ -122,7 +166,12 @@ impl TokenStore for InMemoryStorage {
             }
             _ => return Ok(false),
         }
-        tokens.insert(successor.token_hash.clone(), successor.clone());
+        Expiring::insert(
+            &mut tokens,
+            successor.token_hash.clone(),
+            successor.clone(),
+            |kept| kept.expires_at > now,
+        );
         Ok(true)
     }
 
@@ -257,4 +306,24 @@ fn newest_first(a: &Memory, b: &Memory) -> std::cmp::Ordering {
 
 fn sort_newest_first(memories: &mut [Memory]) {
     memories.sort_by(newest_first);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_records_are_swept_when_the_table_has_doubled() {
+        let mut table: Expiring<u32, i64> = Expiring::default();
+        for key in 0..SWEEP_THRESHOLD as u32 {
+            table.insert(key, 10, |expiry| *expiry > 100);
+        }
+        assert_eq!(table.len(), SWEEP_THRESHOLD, "no sweep below the threshold");
+        table.insert(u32::MAX, 500, |expiry| *expiry > 100);
+        assert_eq!(table.len(), 1, "the expired records went, the new one stayed");
+        for key in 0..3000 {
+            table.insert(key, 500, |expiry| *expiry > 100);
+        }
+        assert_eq!(table.len(), 3001, "live records are never swept");
+    }
 }
