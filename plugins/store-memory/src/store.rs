@@ -320,7 +320,11 @@ mod tests {
         }
         assert_eq!(table.len(), SWEEP_THRESHOLD, "no sweep below the threshold");
         table.insert(u32::MAX, 500, |expiry| *expiry > 100);
-        assert_eq!(table.len(), 1, "the expired records went, the new one stayed");
+        assert_eq!(
+            table.len(),
+            1,
+            "the expired records went, the new one stayed"
+        );
         for key in 0..3000 {
             table.insert(key, 500, |expiry| *expiry > 100);
         }
