@@ -16,6 +16,8 @@ mod health;
 mod keys;
 mod memories;
 mod middleware;
+mod rate_limit;
+
 mod register;
 mod revoke;
 
@@ -29,6 +31,7 @@ pub use auth::{Auth, authenticate};
 pub use discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 pub use docs::{SWAGGER_CLIENT_ID, register_swagger_client};
 pub use error::{Challenge, ErrorBody, ErrorResponse};
+pub use rate_limit::RateLimit;
 pub use state::AppState;
 
 use poem::{Endpoint, Route};

@@ -90,6 +90,23 @@ impl<E: Endpoint> Shared<E> {
         response
     }
 
+    /// The seconds to wait when the request is over its client's rate limit. Only the OAuth
+    /// endpoints that do work are limited, by the peer address (behind a proxy, every client
+    /// shares the proxy's address: size the limit for it, or limit at the proxy).
+    fn rate_limited(&self, req: &Request) -> Option<u64> {
+        let limit = self.state.rate_limit.as_ref()?;
+        let limited = matches!(
+            req.uri().path(),
+            "/oauth/register"
+                | "/oauth/authorize"
+                | "/oauth/token"
+                | "/oauth/revoke"
+                | "/oauth/introspect"
+        );
+        let ip = req.remote_addr().as_socket_addr()?.ip();
+        limited.then(|| limit.check(ip)).flatten()
+    }
+
     /// The JSON answer for an error the framework raised.
     fn framework_error(&self, error: poem::Error, area: Area) -> Response {
         let status = error.status();
@@ -148,6 +165,17 @@ impl<E: Endpoint> Shared<E> {
                 ErrorCode::InvalidRequest,
                 description.into(),
             );
+        }
+        if let Some(wait) = self.rate_limited(&req) {
+            let mut response = self.error(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TemporarilyUnavailable,
+                format!("too many requests from this address; retry in {wait} s"),
+            );
+            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
         }
         match req.take_body().into_bytes_limit(area.body_limit()).await {
             Ok(bytes) => req.set_body(bytes),

@@ -28,6 +28,8 @@ pub struct AppState {
     pub storage_name: String,
     /// The signer in use, with its key ring (JWKS, rotation).
     pub signing: Arc<Signing>,
+    /// The per-client-IP limit on the OAuth endpoints that do work; `None` for no limit.
+    pub rate_limit: Option<crate::rate_limit::RateLimit>,
     /// Renders errors with this server's bearer challenge.
     pub challenge: Challenge,
 }

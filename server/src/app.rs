@@ -13,7 +13,7 @@ use mcp_oauth_core::{
     AuthorizationServer, Clock, EngineConfig, Error, KeyStore, PluginSettings, Signing, Storage,
     UnixTime,
 };
-use mcp_oauth_openapi::{AppState, Challenge, register_swagger_client};
+use mcp_oauth_openapi::{AppState, Challenge, RateLimit, register_swagger_client};
 use poem::EndpointExt;
 use poem::listener::TcpAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -149,6 +149,7 @@ impl App {
             consent_seal: ConsentSeal::new(consent_key),
             storage_name: storage_name.clone(),
             signing: signing.clone(),
+            rate_limit: RateLimit::per_minute(settings.oauth_rate_limit_per_minute),
             challenge: Challenge {
                 resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
             },

@@ -171,6 +171,13 @@ pub struct Settings {
     #[schemars(rename = "MCP_API_KEY")]
     pub api_key: Option<String>,
 
+    /// Requests a minute per client IP on register, authorize, token, revoke and introspect (never
+    /// on discovery); 0 for no limit.
+    #[arg(long, env = "MCP_OAUTH_RATE_LIMIT_PER_MINUTE", value_name = "MCP_OAUTH_RATE_LIMIT_PER_MINUTE",
+          default_value = "60", value_parser = parse_rate)]
+    #[schemars(rename = "MCP_OAUTH_RATE_LIMIT_PER_MINUTE", default = "default_rate")]
+    pub oauth_rate_limit_per_minute: u32,
+
     /// When set, dynamic registration needs this key as a bearer token (RFC 7591 initial access
     /// token). MCP clients that cannot send one can still use client ID metadata documents.
     #[arg(
@@ -235,6 +242,14 @@ fn default_true() -> bool {
 }
 fn default_false() -> bool {
     false
+}
+fn default_rate() -> u32 {
+    60
+}
+fn parse_rate(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "expected a whole number of requests a minute (0: no limit)".into())
 }
 fn default_access() -> i64 {
     60

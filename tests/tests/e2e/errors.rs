@@ -172,3 +172,46 @@ async fn no_input_produces_a_server_error() {
         .unwrap();
     assert!(response.status().is_client_error());
 }
+
+#[tokio::test]
+async fn oauth_endpoints_are_rate_limited_per_address_and_discovery_is_not() {
+    let server = TestServer::start(&["--oauth-rate-limit-per-minute", "3"]).await;
+    let metadata = serde_json::json!({"redirect_uris": ["https://example.com/cb"]});
+    for _ in 0..3 {
+        assert_eq!(
+            server.register_raw(metadata.clone()).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let response = server.register_raw(metadata.clone()).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+    )
+    .await;
+    // The bucket is per address across the limited endpoints; discovery and the API are not limited.
+    let response = server.token(&[("grant_type", "client_credentials")]).await;
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+    )
+    .await;
+    for _ in 0..10 {
+        assert_eq!(
+            server
+                .get("/.well-known/oauth-authorization-server")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(server.get("/api/health").await.status(), StatusCode::OK);
+}
