@@ -1,0 +1,143 @@
+//! The logs of a whole OAuth flow, at debug level, contain no secret, code or token.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+#[test]
+fn no_secret_code_or_token_reaches_the_logs() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memory"))
+        .args(["server", "--http"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MCP_HTTP_PORT", "0")
+        .env("MCP_OAUTH_STORAGE_BACKEND", "memory")
+        .env("MCP_API_KEY", "the-owner-api-key-0123456789")
+        .env("MCP_OAUTH_AUTO_APPROVE", "true")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut base = String::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        if let Some(address) = line.trim().strip_prefix("listening  ") {
+            base = address.to_owned();
+            break;
+        }
+        line.clear();
+    }
+    assert!(
+        base.starts_with("http://127.0.0.1:"),
+        "the start-up block names the address"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let secrets = runtime.block_on(flow(&base));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(
+        logs.contains("request"),
+        "the access log ran at debug level: {logs}"
+    );
+    for secret in secrets {
+        assert!(
+            !logs.contains(&secret),
+            "a secret reached the logs: {secret}"
+        );
+    }
+}
+
+/// A registration, an authorization, a token exchange, a refresh and API calls with the token and
+/// the API key (in the query too); returns every secret they used.
+async fn flow(base: &str) -> Vec<String> {
+    // reqwest is built without a provider of its own (see the server's start-up).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let client: serde_json::Value = http
+        .post(format!("{base}/oauth/register"))
+        .json(&serde_json::json!({"redirect_uris": ["https://example.com/cb"], "grant_types": ["authorization_code", "refresh_token"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = client["client_id"].as_str().unwrap().to_owned();
+    let secret = client["client_secret"].as_str().unwrap().to_owned();
+    let response = http
+        .get(format!("{base}/oauth/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", &id),
+            ("redirect_uri", "https://example.com/cb"),
+            ("state", "s"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://example.com/cb"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let second = refreshed["refresh_token"].as_str().unwrap().to_owned();
+    let ok = http
+        .get(format!("{base}/api/memories"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), reqwest::StatusCode::OK);
+    let key = "the-owner-api-key-0123456789".to_owned();
+    let by_query = http
+        .get(format!("{base}/api/memories"))
+        .query(&[("api_key", &key)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_query.status(), reqwest::StatusCode::OK);
+    vec![secret, code, access, refresh, second, key]
+}
