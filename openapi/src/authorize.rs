@@ -162,7 +162,11 @@ impl AuthorizeApi {
 
     /// Approve or deny an authorization (the consent page's form)
     #[oai(path = "/oauth/authorize", method = "post")]
-    async fn decide(&self, form: Form<ConsentForm>) -> Result<AuthorizeResponse, ErrorResponse> {
+    async fn decide(
+        &self,
+        req: &Request,
+        form: Form<ConsentForm>,
+    ) -> Result<AuthorizeResponse, ErrorResponse> {
         let form = form.0;
         let request = AuthorizationRequest {
             response_type: form.response_type,
@@ -188,6 +192,19 @@ impl AuthorizeApi {
             Ok(validated) => validated,
             Err(redirect) => return Ok(redirect),
         };
+        if form.decision == "approve"
+            && let Some(ip) = req.remote_addr().as_socket_addr().map(|addr| addr.ip())
+            && let Some(wait) = self.state.consent_attempts.check(ip)
+        {
+            tracing::warn!(client_id = %validated.client.client_id, "consent attempts exhausted");
+            return Err(self.state.challenge.render_with_status(
+                &OAuthError::new(
+                    mcp_oauth_core::ErrorCode::TemporarilyUnavailable,
+                    format!("too many approval attempts from this address; retry in {wait} s"),
+                ),
+                Some(poem::http::StatusCode::TOO_MANY_REQUESTS),
+            ));
+        }
         match form.decision.as_str() {
             "deny" => Ok(AuthorizeResponse::SeeOther(
                 self.state.engine.deny(&validated),

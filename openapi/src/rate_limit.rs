@@ -24,6 +24,16 @@ impl RateLimit {
         })
     }
 
+    /// The budget of consent approvals per client IP: 10 at once, then one a minute, so the
+    /// owner's API key cannot be guessed through the consent form.
+    pub fn consent_attempts() -> Self {
+        let quota = Quota::per_minute(NonZeroU32::MIN)
+            .allow_burst(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
+        Self {
+            limiter: RateLimiter::keyed(quota),
+        }
+    }
+
     /// `None` when `ip` may go on; otherwise the seconds to wait (for `Retry-After`).
     pub fn check(&self, ip: IpAddr) -> Option<u64> {
         if self.limiter.len() > TRACKED_LIMIT {

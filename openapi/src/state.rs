@@ -30,6 +30,8 @@ pub struct AppState {
     pub signing: Arc<Signing>,
     /// The per-client-IP limit on the OAuth endpoints that do work; `None` for no limit.
     pub rate_limit: Option<crate::rate_limit::RateLimit>,
+    /// Consent approvals per client IP (each spends one, right key or wrong).
+    pub consent_attempts: crate::rate_limit::RateLimit,
     /// Renders errors with this server's bearer challenge.
     pub challenge: Challenge,
 }

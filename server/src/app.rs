@@ -150,6 +150,7 @@ impl App {
             storage_name: storage_name.clone(),
             signing: signing.clone(),
             rate_limit: RateLimit::per_minute(settings.oauth_rate_limit_per_minute),
+            consent_attempts: RateLimit::consent_attempts(),
             challenge: Challenge {
                 resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
             },

@@ -137,3 +137,54 @@ async fn the_owner_approves_with_the_api_key_and_denials_go_back_with_state() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_api_key_cannot_be_guessed_through_the_consent_form() {
+    let server = TestServer::start(&["--api-key", KEY]).await;
+    let client = server
+        .register(
+            json!({"redirect_uris": ["http://localhost/cb"], "token_endpoint_auth_method": "none"}),
+        )
+        .await;
+    let client_id = client["client_id"].as_str().unwrap();
+    let pkce = Pkce::new();
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", "http://localhost:7777/cb"),
+        ("code_challenge", pkce.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let page = server.authorize(&query).await.text().await.unwrap();
+    let csrf = hidden_field(&page, "csrf_token");
+    let attempt = |key: &'static str| {
+        let mut fields: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        fields.push(("csrf_token".into(), csrf.clone()));
+        fields.push(("decision".into(), "approve".into()));
+        fields.push(("api_key".into(), key.into()));
+        server
+            .http
+            .post(server.url("/oauth/authorize"))
+            .form(&fields)
+            .send()
+    };
+    for guess in 0..10 {
+        assert_eq!(
+            attempt("guess").await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "guess {guess}"
+        );
+    }
+    // The budget is spent: even the right key waits.
+    let response = attempt(KEY).await.unwrap();
+    assert!(response.headers().get("location").is_none());
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+    )
+    .await;
+}
