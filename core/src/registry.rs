@@ -98,29 +98,40 @@ pub fn storages() -> Vec<&'static StoragePlugin> {
 
 /// The signer called `name`; otherwise an error listing the compiled-in ones.
 pub fn signer(name: &str) -> Result<&'static SignerPlugin> {
-    let all = signers();
-    let names: Vec<_> = all.iter().map(|plugin| plugin.name).collect();
-    all.into_iter()
-        .find(|plugin| plugin.name == name)
-        .ok_or_else(|| Error::Config {
-            variable: "MCP_OAUTH_SIGNER".into(),
-            got: name.into(),
-            expected: format!("one of the signers compiled in: {}", names.join(", ")),
-        })
+    find(
+        signers(),
+        |plugin| plugin.name,
+        name,
+        "MCP_OAUTH_SIGNER",
+        "signers",
+    )
 }
 
 /// The storage called `name`; otherwise an error listing the compiled-in ones.
 pub fn storage(name: &str) -> Result<&'static StoragePlugin> {
-    let all = storages();
-    let names: Vec<_> = all.iter().map(|plugin| plugin.name).collect();
+    find(
+        storages(),
+        |plugin| plugin.name,
+        name,
+        "MCP_OAUTH_STORAGE_BACKEND",
+        "storage backends",
+    )
+}
+
+/// The plugin of `all` called `name`, or the one-line error naming `variable` and what is there.
+fn find<P>(
+    all: Vec<&'static P>,
+    name_of: fn(&P) -> &'static str,
+    name: &str,
+    variable: &str,
+    kind: &str,
+) -> Result<&'static P> {
+    let names: Vec<_> = all.iter().map(|plugin| name_of(plugin)).collect();
     all.into_iter()
-        .find(|plugin| plugin.name == name)
+        .find(|plugin| name_of(plugin) == name)
         .ok_or_else(|| Error::Config {
-            variable: "MCP_OAUTH_STORAGE_BACKEND".into(),
+            variable: variable.into(),
             got: name.into(),
-            expected: format!(
-                "one of the storage backends compiled in: {}",
-                names.join(", ")
-            ),
+            expected: format!("one of the {kind} compiled in: {}", names.join(", ")),
         })
 }

@@ -64,9 +64,10 @@ impl ConsentPage<'_> {
                 )
             })
             .collect();
-        let host = url::Url::parse(&self.validated.redirect_uri)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
+        // The registered URI the request matched has the same host (only loopback ports vary).
+        let host = client
+            .redirect_uri_for(&self.validated.redirect_uri)
+            .map(|uri| uri.host())
             .unwrap_or_else(|| self.validated.redirect_uri.clone());
         let hidden: String = [
             ("response_type", &self.request.response_type),

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mcp_oauth_core::engine::{ClientCredentials, TokenResponse};
-use mcp_oauth_core::model::AuthMethod;
 use mcp_oauth_core::secret::Secret;
 use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::Request;
@@ -226,7 +225,6 @@ pub(crate) fn client_credentials(
             Ok(ClientCredentials {
                 client_id,
                 secret: Some(Secret::new(form_decode(&basic.password)?)),
-                method: AuthMethod::ClientSecretBasic,
             })
         }
         None => {
@@ -234,16 +232,7 @@ pub(crate) fn client_credentials(
                 OAuthError::invalid_client("client authentication failed: no client_id")
             })?;
             let secret = form.client_secret.clone().map(Secret::new);
-            let method = if secret.is_some() {
-                AuthMethod::ClientSecretPost
-            } else {
-                AuthMethod::None
-            };
-            Ok(ClientCredentials {
-                client_id,
-                secret,
-                method,
-            })
+            Ok(ClientCredentials { client_id, secret })
         }
     }
 }

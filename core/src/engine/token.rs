@@ -3,8 +3,7 @@
 use super::AuthorizationServer;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{
-    AccessClaims, AuthMethod, Client, CodeUse, GrantType, RefreshState, RefreshToken, Scope,
-    ScopeSet,
+    AccessClaims, Client, CodeUse, GrantType, RefreshState, RefreshToken, Scope, ScopeSet,
 };
 use crate::secret::Secret;
 
@@ -13,10 +12,9 @@ use crate::secret::Secret;
 pub struct ClientCredentials {
     /// The client id (from Basic auth or the form).
     pub client_id: String,
-    /// The secret, when one was presented.
+    /// The secret, when one was presented (by HTTP Basic or in the form: both carry the same
+    /// secret, so the method used is not recorded).
     pub secret: Option<Secret>,
-    /// The method the client used.
-    pub method: AuthMethod,
 }
 
 /// A successful token response (RFC 6749 §5.1).
