@@ -23,6 +23,11 @@ pub trait ClientStore: Send + Sync {
     async fn insert_client(&self, client: &Client) -> Result<()>;
     /// The client with `id`, if registered.
     async fn client(&self, id: &ClientId) -> Result<Option<Client>>;
+    /// Replaces the stored client that has `client`'s id; returns `false`, storing nothing, when
+    /// there is none (a client is never created by an update).
+    async fn update_client(&self, client: &Client) -> Result<bool>;
+    /// Deletes the client with `id`; returns whether there was one.
+    async fn delete_client(&self, id: &ClientId) -> Result<bool>;
 }
 
 /// Authorization codes.
@@ -61,6 +66,8 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<bool>;
     /// Revokes every token of the family, all or nothing.
     async fn revoke_family(&self, family_id: &str) -> Result<()>;
+    /// Revokes every refresh token issued to `client`, all or nothing.
+    async fn revoke_client_tokens(&self, client: &ClientId) -> Result<()>;
     /// Records that the access token `jti` is revoked until it expires at `expires_at`.
     async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()>;
     /// Whether the access token `jti` was revoked (and has not expired by `now`).

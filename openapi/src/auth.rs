@@ -42,10 +42,10 @@ impl Auth {
 }
 
 /// The security schemes' names in the spec.
-const OAUTH2: &str = "oauth2";
-const BEARER: &str = "bearer";
-const API_KEY_HEADER: &str = "api_key_header";
-const API_KEY_QUERY: &str = "api_key_query";
+pub(crate) const OAUTH2: &str = "oauth2";
+pub(crate) const BEARER: &str = "bearer";
+pub(crate) const API_KEY_HEADER: &str = "api_key_header";
+pub(crate) const API_KEY_QUERY: &str = "api_key_query";
 
 /// Authenticates a request from any carrier; the principal or `invalid_token`.
 pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, OAuthError> {

@@ -52,6 +52,7 @@ pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_
             ..ClientProfile::default()
         },
         issued_at: engine.clock().now(),
+        registration_token_hash: None,
     };
     match engine.storage().insert_client(&client).await {
         Ok(()) | Err(Error::Conflict(_)) => Ok(()),

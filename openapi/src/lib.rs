@@ -8,6 +8,7 @@
 
 mod auth;
 mod authorize;
+mod clients;
 mod consent_page;
 mod discovery;
 mod docs;
@@ -44,6 +45,7 @@ pub const TITLE: &str = "MCP Memory Service";
 pub type Apis = (
     discovery::DiscoveryApi,
     register::RegisterApi,
+    clients::ClientsApi,
     authorize::AuthorizeApi,
     token::TokenApi,
     keys::KeysApi,
@@ -57,6 +59,9 @@ pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
     let apis = (
         discovery::DiscoveryApi::new(state),
         register::RegisterApi {
+            state: state.clone(),
+        },
+        clients::ClientsApi {
             state: state.clone(),
         },
         authorize::AuthorizeApi {

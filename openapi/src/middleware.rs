@@ -22,7 +22,8 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
 /// Which part of the surface a path belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Area {
-    /// `POST /oauth/register`: parse errors are `invalid_client_metadata` (RFC 7591 §3.2.2).
+    /// `POST /oauth/register` and `/oauth/clients/{client_id}`: parse errors are
+    /// `invalid_client_metadata` (RFC 7591 §3.2.2, RFC 7592 §2.2).
     Registration,
     /// Other OAuth and discovery routes.
     OAuth,
@@ -32,7 +33,7 @@ enum Area {
 
 impl Area {
     fn of(path: &str) -> Self {
-        if path == "/oauth/register" {
+        if path == "/oauth/register" || path.starts_with("/oauth/clients/") {
             Area::Registration
         } else if path.starts_with("/oauth/")
             || path.starts_with("/.well-known/")

@@ -1,16 +1,16 @@
-//! Dynamic client registration (RFC 7591) and reading a client back (admin).
+//! Dynamic client registration (RFC 7591), and the client metadata that registration and client
+//! management (RFC 7592, [`crate::clients`]) answer with.
 
 use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::{Registrar, RegistrationRequest};
-use mcp_oauth_core::model::{Client, ClientId, ClientProfile, Scope};
+use mcp_oauth_core::model::{Client, ClientProfile, Scope};
 use poem::Request;
-use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::auth::{ApiScope, Auth, authenticate};
+use crate::auth::authenticate;
 use crate::error::ErrorResponse;
 use crate::state::AppState;
 use crate::tags::ApiTags;
@@ -42,14 +42,43 @@ pub struct RegistrationBody {
     pub software_version: Option<String>,
 }
 
-/// A registered client's metadata. The secret is shown once, in the registration response.
+impl RegistrationBody {
+    /// The engine's view of the request.
+    pub(crate) fn into_request(self) -> RegistrationRequest {
+        RegistrationRequest {
+            redirect_uris: self.redirect_uris.unwrap_or_default(),
+            grant_types: self.grant_types,
+            response_types: self.response_types,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            scope: self.scope,
+            profile: ClientProfile {
+                client_name: self.client_name,
+                client_uri: self.client_uri,
+                logo_uri: self.logo_uri,
+                contacts: self.contacts.unwrap_or_default(),
+                software_id: self.software_id,
+                software_version: self.software_version,
+            },
+        }
+    }
+}
+
+/// A registered client's metadata (RFC 7591 §3.2.1, RFC 7592 §3). Secrets are stored hashed, so
+/// each is shown once: the client secret when it is issued, the registration access token in the
+/// registration response.
 #[derive(Debug, Object)]
 pub struct ClientInformation {
     /// The client identifier.
     pub client_id: String,
-    /// The client secret: only in the registration response, absent for public clients.
+    /// The client secret: only in the answer that issued it; absent for public clients.
     #[oai(skip_serializing_if_is_none)]
     pub client_secret: Option<String>,
+    /// The bearer token that reads, updates and deletes this client at `registration_client_uri`
+    /// (RFC 7592): only in the registration response.
+    #[oai(skip_serializing_if_is_none)]
+    pub registration_access_token: Option<String>,
+    /// Where this client is read (GET), updated (PUT) and deleted (DELETE).
+    pub registration_client_uri: String,
     /// When the client registered (seconds since the epoch).
     pub client_id_issued_at: i64,
     /// `0`: the secret does not expire. Absent for public clients.
@@ -86,12 +115,15 @@ pub struct ClientInformation {
 }
 
 impl ClientInformation {
-    fn of(client: &Client, secret: Option<String>) -> Self {
+    /// `client`'s metadata as served by `issuer`, with the secrets just issued, if any.
+    pub(crate) fn of(client: &Client, issuer: &str, issued: IssuedSecrets) -> Self {
         let profile = client.profile.clone();
         Self {
             client_id: client.client_id.to_string(),
             client_secret_expires_at: client.secret_hash.as_ref().map(|_| 0),
-            client_secret: secret,
+            client_secret: issued.client_secret,
+            registration_access_token: issued.registration_access_token,
+            registration_client_uri: format!("{issuer}/oauth/clients/{}", client.client_id),
             client_id_issued_at: client.issued_at,
             redirect_uris: client
                 .redirect_uris
@@ -120,10 +152,34 @@ impl ClientInformation {
     }
 }
 
+/// Secrets issued by the answering request, in clear.
+#[derive(Debug, Default)]
+pub(crate) struct IssuedSecrets {
+    pub(crate) client_secret: Option<String>,
+    pub(crate) registration_access_token: Option<String>,
+}
+
+impl IssuedSecrets {
+    /// What `registered` issued.
+    pub(crate) fn of(registered: &mcp_oauth_core::engine::RegisteredClient) -> Self {
+        Self {
+            client_secret: registered
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose().to_owned()),
+            registration_access_token: registered
+                .registration_access_token
+                .as_ref()
+                .map(|s| s.expose().to_owned()),
+        }
+    }
+}
+
 /// Answers of `POST /oauth/register`.
 #[derive(Debug, ApiResponse)]
 pub enum RegisterResponse {
-    /// The client is registered; keep `client_secret`, it is never shown again.
+    /// The client is registered; keep `client_secret` and `registration_access_token`, they are
+    /// never shown again.
     #[oai(status = 201)]
     Created(
         Json<ClientInformation>,
@@ -131,15 +187,7 @@ pub enum RegisterResponse {
     ),
 }
 
-/// Answers of `GET /oauth/clients/{client_id}`.
-#[derive(Debug, ApiResponse)]
-pub enum ClientResponse {
-    /// The client's metadata, without its secret.
-    #[oai(status = 200)]
-    Found(Json<ClientInformation>),
-}
-
-/// Registration and client records.
+/// Dynamic client registration.
 pub struct RegisterApi {
     /// Shared state.
     pub state: Arc<AppState>,
@@ -185,22 +233,7 @@ impl RegisterApi {
                 "registration needs the initial access token (MCP_DCR_REGISTRATION_KEY) as a bearer token",
             )));
         }
-        let body = body.0;
-        let request = RegistrationRequest {
-            redirect_uris: body.redirect_uris.unwrap_or_default(),
-            grant_types: body.grant_types,
-            response_types: body.response_types,
-            token_endpoint_auth_method: body.token_endpoint_auth_method,
-            scope: body.scope,
-            profile: ClientProfile {
-                client_name: body.client_name,
-                client_uri: body.client_uri,
-                logo_uri: body.logo_uri,
-                contacts: body.contacts.unwrap_or_default(),
-                software_id: body.software_id,
-                software_version: body.software_version,
-            },
-        };
+        let request = body.0.into_request();
         let registered = self
             .state
             .engine
@@ -208,37 +241,13 @@ impl RegisterApi {
             .await
             .map_err(|e| self.state.fail(e))?;
         tracing::info!(client_id = %registered.client.client_id, "client registered");
-        let secret = registered.client_secret.map(|s| s.expose().to_owned());
         Ok(RegisterResponse::Created(
-            Json(ClientInformation::of(&registered.client, secret)),
+            Json(ClientInformation::of(
+                &registered.client,
+                self.state.issuer(),
+                IssuedSecrets::of(&registered),
+            )),
             "no-store".into(),
         ))
-    }
-
-    /// Read a client's metadata (admin)
-    #[oai(path = "/oauth/clients/:client_id", method = "get")]
-    async fn client(
-        &self,
-        #[oai(scope = "ApiScope::Admin")] auth: Auth,
-        /// The client identifier.
-        client_id: Path<String>,
-    ) -> Result<ClientResponse, ErrorResponse> {
-        auth.require(Scope::Admin).map_err(|e| self.state.fail(e))?;
-        let client = self
-            .state
-            .engine
-            .storage()
-            .client(&ClientId::new(client_id.0))
-            .await
-            .map_err(|e| self.state.fail(e))?
-            .ok_or_else(|| {
-                self.state.challenge.render_with_status(
-                    &OAuthError::invalid_request("no client with this client_id"),
-                    Some(poem::http::StatusCode::NOT_FOUND),
-                )
-            })?;
-        Ok(ClientResponse::Found(Json(ClientInformation::of(
-            &client, None,
-        ))))
     }
 }

@@ -203,6 +203,7 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
             ..ClientProfile::default()
         },
         issued_at: now,
+        registration_token_hash: None,
     })
 }
 

@@ -38,13 +38,33 @@ pub enum Registrar {
     Owner,
 }
 
-/// A client just registered, with its secret in clear: the only time the secret is ever shown.
+/// A client just registered or updated, with the secrets issued by that request in clear: the only
+/// time they are ever shown.
 #[derive(Debug)]
 pub struct RegisteredClient {
     /// The stored client.
     pub client: Client,
-    /// The client secret; `None` for public clients.
+    /// A newly issued client secret: at registration of a confidential client, or when an update
+    /// turns a public client into a confidential one. `None` otherwise.
     pub client_secret: Option<Secret>,
+    /// The registration access token that manages the client (RFC 7592): issued at registration
+    /// only, `None` on updates (the one issued stays valid until the client is deleted).
+    pub registration_access_token: Option<Secret>,
+}
+
+/// Client metadata that passed this server's rules.
+struct Metadata {
+    redirect_uris: Vec<RedirectUri>,
+    grant_types: Vec<GrantType>,
+    auth_method: AuthMethod,
+    scope: ScopeSet,
+    profile: ClientProfile,
+}
+
+/// The revocation-list key that stands for every access token of a deleted client. Token ids
+/// are base64url and never contain `:`, so it cannot collide with one.
+pub(crate) fn deleted_client_key(client_id: &str) -> String {
+    format!("client:{client_id}")
 }
 
 impl AuthorizationServer {
@@ -54,43 +74,21 @@ impl AuthorizationServer {
         request: RegistrationRequest,
         registrar: Registrar,
     ) -> Result<RegisteredClient, OAuthError> {
-        let auth_method = match request.token_endpoint_auth_method.as_deref() {
-            Some(name) => name.parse()?,
-            None => AuthMethod::ClientSecretBasic,
-        };
-        let grant_types = parse_grant_types(request.grant_types.as_deref())?;
-        check_response_types(request.response_types.as_deref(), &grant_types)?;
-        let redirect_uris = parse_redirect_uris(&request.redirect_uris, &grant_types)?;
-        let scope = match request.scope.as_deref() {
-            Some(text) => parse_scope(text)?,
-            None => [Scope::Read, Scope::Write].into_iter().collect(),
-        };
-        if grant_types.contains(&GrantType::ClientCredentials) {
-            if auth_method == AuthMethod::None {
-                return Err(OAuthError::invalid_client_metadata(
-                    "client_credentials needs a confidential client; a public client (none) \
-                     cannot use it",
-                ));
-            }
-            if registrar == Registrar::Anonymous && !self.config.open_client_credentials {
-                return Err(OAuthError::invalid_client_metadata(
-                    "registering a client_credentials client needs the owner's API key or an \
-                     admin token, because its tokens are issued without consent",
-                ));
-            }
-        }
-        check_profile(&request.profile)?;
-
-        let client_secret = (auth_method != AuthMethod::None).then(|| Secret::generate(32));
+        let owner_or_open = registrar == Registrar::Owner || self.config.open_client_credentials;
+        let metadata = validate(request, owner_or_open)?;
+        let client_secret =
+            (metadata.auth_method != AuthMethod::None).then(|| Secret::generate(32));
+        let registration_access_token = Secret::generate(32);
         let client = Client {
             client_id: ClientId::generate(),
             secret_hash: client_secret.as_ref().map(Secret::hash),
-            redirect_uris,
-            grant_types,
-            auth_method,
-            scope,
-            profile: request.profile,
+            redirect_uris: metadata.redirect_uris,
+            grant_types: metadata.grant_types,
+            auth_method: metadata.auth_method,
+            scope: metadata.scope,
+            profile: metadata.profile,
             issued_at: self.clock.now(),
+            registration_token_hash: Some(registration_access_token.hash()),
         };
         self.storage
             .insert_client(&client)
@@ -106,8 +104,133 @@ impl AuthorizationServer {
         Ok(RegisteredClient {
             client,
             client_secret,
+            registration_access_token: Some(registration_access_token),
         })
     }
+
+    /// The registered client `id` if `registration_token` is its registration access token
+    /// (RFC 7592 §2); `None` when there is no such client or the token is not its token, which
+    /// callers must not tell apart.
+    pub async fn client_managed_by(
+        &self,
+        id: &ClientId,
+        registration_token: &str,
+    ) -> Result<Option<Client>, OAuthError> {
+        let client = self.storage.client(id).await?;
+        Ok(client.filter(|client| client.has_registration_token(registration_token)))
+    }
+
+    /// Replaces `current`'s metadata with `request` (RFC 7592 §2.2): omitted fields take their
+    /// defaults, as at registration. The client id, issue time, registration access token and
+    /// secret stay; a client turning confidential gets a secret, one turning public loses it.
+    /// `presented_secret`, when the request carries one, must be the current secret.
+    pub async fn update_client(
+        &self,
+        current: &Client,
+        request: RegistrationRequest,
+        registrar: Registrar,
+        presented_secret: Option<&str>,
+    ) -> Result<RegisteredClient, OAuthError> {
+        if let Some(presented) = presented_secret {
+            let matches = current
+                .secret_hash
+                .as_ref()
+                .is_some_and(|hash| hash.matches(presented));
+            if !matches {
+                return Err(OAuthError::invalid_client_metadata(
+                    "client_secret does not match the client's current secret",
+                ));
+            }
+        }
+        // A client the owner allowed client_credentials may keep it when it updates itself.
+        let owner_or_open = registrar == Registrar::Owner
+            || self.config.open_client_credentials
+            || current.allows_grant(GrantType::ClientCredentials);
+        let metadata = validate(request, owner_or_open)?;
+        let (secret_hash, client_secret) = match (metadata.auth_method, &current.secret_hash) {
+            (AuthMethod::None, _) => (None, None),
+            (_, Some(kept)) => (Some(kept.clone()), None),
+            (_, None) => {
+                let issued = Secret::generate(32);
+                (Some(issued.hash()), Some(issued))
+            }
+        };
+        let client = Client {
+            client_id: current.client_id.clone(),
+            secret_hash,
+            redirect_uris: metadata.redirect_uris,
+            grant_types: metadata.grant_types,
+            auth_method: metadata.auth_method,
+            scope: metadata.scope,
+            profile: metadata.profile,
+            issued_at: current.issued_at,
+            registration_token_hash: current.registration_token_hash.clone(),
+        };
+        if !self.storage.update_client(&client).await? {
+            return Err(OAuthError::invalid_token(
+                "the client is no longer registered",
+            ));
+        }
+        Ok(RegisteredClient {
+            client,
+            client_secret,
+            registration_access_token: None,
+        })
+    }
+
+    /// Deletes `client` (RFC 7592 §2.3) after revoking everything it holds: its refresh tokens,
+    /// and its access tokens until the longest of them would have expired. Deleting a client that
+    /// is already gone succeeds.
+    pub async fn delete_client(&self, client: &Client) -> Result<(), OAuthError> {
+        self.storage.revoke_client_tokens(&client.client_id).await?;
+        let key = deleted_client_key(client.client_id.as_str());
+        let until = self.clock.now() + self.config.access_token_ttl;
+        self.storage.revoke_access(&key, until).await?;
+        self.revocations.put(&key, true, until);
+        self.storage.delete_client(&client.client_id).await?;
+        Ok(())
+    }
+}
+
+/// Checks a registration or update request against this server's rules (RFC 7591 §2).
+/// `may_use_client_credentials`: whether the caller may register that grant.
+fn validate(
+    request: RegistrationRequest,
+    may_use_client_credentials: bool,
+) -> Result<Metadata, OAuthError> {
+    let auth_method = match request.token_endpoint_auth_method.as_deref() {
+        Some(name) => name.parse()?,
+        None => AuthMethod::ClientSecretBasic,
+    };
+    let grant_types = parse_grant_types(request.grant_types.as_deref())?;
+    check_response_types(request.response_types.as_deref(), &grant_types)?;
+    let redirect_uris = parse_redirect_uris(&request.redirect_uris, &grant_types)?;
+    let scope = match request.scope.as_deref() {
+        Some(text) => parse_scope(text)?,
+        None => [Scope::Read, Scope::Write].into_iter().collect(),
+    };
+    if grant_types.contains(&GrantType::ClientCredentials) {
+        if auth_method == AuthMethod::None {
+            return Err(OAuthError::invalid_client_metadata(
+                "client_credentials needs a confidential client; a public client (none) cannot \
+                 use it",
+            ));
+        }
+        if !may_use_client_credentials {
+            return Err(OAuthError::invalid_client_metadata(
+                "registering a client_credentials client needs the owner's API key or an admin \
+                 token, because its tokens are issued without consent",
+            ));
+        }
+    }
+    check_profile(&request.profile)?;
+    Ok(Metadata {
+        redirect_uris,
+        grant_types,
+        auth_method,
+        scope,
+        profile: request.profile,
+    })
 }
 
 fn parse_grant_types(names: Option<&[String]>) -> Result<Vec<GrantType>, OAuthError> {

@@ -105,6 +105,16 @@ impl AuthorizationServer {
         Ok(revoked)
     }
 
+    /// Whether the access token with `claims` was revoked, alone or with every token of its
+    /// client when the client was deleted.
+    pub(crate) async fn is_token_revoked(&self, claims: &AccessClaims) -> Result<bool, OAuthError> {
+        if self.is_revoked(&claims.jti, claims.exp).await? {
+            return Ok(true);
+        }
+        let client_key = super::register::deleted_client_key(&claims.client_id);
+        self.is_revoked(&client_key, claims.exp).await
+    }
+
     /// Revokes `token` for `client` (RFC 7009 §2.1): a refresh token with its whole family, an
     /// access token until it expires. Unknown tokens, and tokens of other clients, are ignored
     /// without an error, so the endpoint reveals nothing about tokens the caller does not hold.
@@ -169,7 +179,7 @@ impl AuthorizationServer {
                 now,
             };
             if let Ok(claims) = expectations.verify(self.signer.as_ref(), token) {
-                if self.is_revoked(&claims.jti, claims.exp).await? {
+                if self.is_token_revoked(&claims).await? {
                     return Ok(None);
                 }
                 return Ok(Some(Introspection {

@@ -48,7 +48,7 @@ impl AuthorizationServer {
             now: self.clock.now(),
         };
         let claims = expectations.verify(self.signer.as_ref(), token)?;
-        if self.is_revoked(&claims.jti, claims.exp).await? {
+        if self.is_token_revoked(&claims).await? {
             return Err(OAuthError::invalid_token("the access token was revoked"));
         }
         let scopes = claims

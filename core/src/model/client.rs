@@ -163,12 +163,24 @@ pub struct Client {
     pub profile: ClientProfile,
     /// When the client registered.
     pub issued_at: UnixTime,
+    /// The hash of the registration access token that manages this client (RFC 7592); `None` for
+    /// clients that cannot manage themselves (built-in clients, clients stored before RFC 7592).
+    #[serde(default)]
+    pub registration_token_hash: Option<SecretHash>,
 }
 
 impl Client {
     /// Whether the client registered `grant`.
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// Whether `token` is this client's registration access token (hashes compared in constant
+    /// time).
+    pub fn has_registration_token(&self, token: &str) -> bool {
+        self.registration_token_hash
+            .as_ref()
+            .is_some_and(|hash| hash.matches(token))
     }
 
     /// Whether the client is public (has no secret).

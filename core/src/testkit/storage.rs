@@ -36,6 +36,7 @@ fn client(id: &str) -> Client {
             ..ClientProfile::default()
         },
         issued_at: NOW,
+        registration_token_hash: Some(Secret::new("registration").hash()),
     }
 }
 
@@ -64,6 +65,55 @@ async fn clients(storage: &dyn Storage) {
             .await
             .expect("read")
             .is_none()
+    );
+
+    // Updates replace an existing client and never create one.
+    let mut changed = stored.clone();
+    changed.profile.client_name = Some("Renamed".into());
+    changed.redirect_uris = vec![RedirectUri::parse("https://example.org/cb").expect("valid")];
+    assert!(storage.update_client(&changed).await.expect("update"));
+    assert_eq!(
+        storage.client(&stored.client_id).await.expect("read"),
+        Some(changed),
+        "an updated client reads back as updated"
+    );
+    let ghost = client("client-ghost");
+    assert!(
+        !storage.update_client(&ghost).await.expect("update"),
+        "updating an unknown client reports it"
+    );
+    assert!(
+        storage
+            .client(&ghost.client_id)
+            .await
+            .expect("read")
+            .is_none(),
+        "an update creates no client"
+    );
+
+    // Deletion.
+    let doomed = client("client-doomed");
+    storage.insert_client(&doomed).await.expect("insert");
+    assert!(
+        storage
+            .delete_client(&doomed.client_id)
+            .await
+            .expect("delete")
+    );
+    assert!(
+        storage
+            .client(&doomed.client_id)
+            .await
+            .expect("read")
+            .is_none(),
+        "a deleted client is gone"
+    );
+    assert!(
+        !storage
+            .delete_client(&doomed.client_id)
+            .await
+            .expect("delete"),
+        "deleting twice reports nothing to delete"
     );
 }
 
@@ -281,6 +331,30 @@ async fn refresh_tokens(storage: &dyn Storage) {
         RefreshState::Active,
         "other families are untouched"
     );
+
+    // Revoking a client's tokens reaches all of its families and no other client's.
+    let mut foreign = refresh(&Secret::generate(32), "family-3");
+    foreign.client_id = ClientId::new("client-b");
+    storage.put_refresh(&foreign).await.expect("put");
+    let own = refresh(&Secret::generate(32), "family-4");
+    storage.put_refresh(&own).await.expect("put");
+    storage
+        .revoke_client_tokens(&ClientId::new("client-a"))
+        .await
+        .expect("revoke a client's tokens");
+    for (token, expected) in [
+        (&own, RefreshState::Revoked),
+        (&other, RefreshState::Revoked),
+        (&foreign, RefreshState::Active),
+    ] {
+        let state = storage
+            .refresh(&token.token_hash, NOW)
+            .await
+            .expect("read")
+            .expect("kept")
+            .state;
+        assert_eq!(state, expected, "family {}", token.family_id);
+    }
 
     // Revoked access-token ids, until the token would have expired anyway.
     storage

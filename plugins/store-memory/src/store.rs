@@ -86,6 +86,20 @@ impl ClientStore for InMemoryStorage {
     async fn client(&self, id: &ClientId) -> Result<Option<Client>> {
         Ok(self.clients.lock().get(id).cloned())
     }
+
+    async fn update_client(&self, client: &Client) -> Result<bool> {
+        match self.clients.lock().get_mut(&client.client_id) {
+            Some(stored) => {
+                *stored = client.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_client(&self, id: &ClientId) -> Result<bool> {
+        Ok(self.clients.lock().remove(id).is_some())
+    }
 }
 
 #[async_trait]
@@ -192,6 +206,15 @@ impl TokenStore for InMemoryStorage {
     async fn revoke_family(&self, family_id: &str) -> Result<()> {
         for token in self.refresh_tokens.lock().values_mut() {
             if token.family_id == family_id {
+                token.state = RefreshState::Revoked;
+            }
+        }
+        Ok(())
+    }
+
+    async fn revoke_client_tokens(&self, client: &ClientId) -> Result<()> {
+        for token in self.refresh_tokens.lock().values_mut() {
+            if token.client_id == *client {
                 token.state = RefreshState::Revoked;
             }
         }

@@ -1,7 +1,7 @@
 //! The schema, defined at start, idempotently, and versioned.
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Every definition of version 1; each is idempotent (`IF NOT EXISTS`).
 pub const V1: &str = "
@@ -22,4 +22,10 @@ DEFINE TABLE IF NOT EXISTS schema_meta SCHEMALESS;
 pub const V2: &str = "
 DEFINE TABLE IF NOT EXISTS oauth_revoked SCHEMALESS;
 DEFINE TABLE IF NOT EXISTS oauth_code_use SCHEMALESS;
+";
+
+/// Version 3: refresh tokens found by client, for revoking them all when the client is deleted
+/// (RFC 7592).
+pub const V3: &str = "
+DEFINE INDEX IF NOT EXISTS oauth_refresh_client ON oauth_refresh FIELDS doc.client_id;
 ";

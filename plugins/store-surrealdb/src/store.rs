@@ -123,6 +123,33 @@ impl ClientStore for SurrealStorage {
             .map(|row| decode("client", row))
             .transpose()
     }
+
+    async fn update_client(&self, client: &Client) -> Result<bool> {
+        let vars = vec![
+            ("key", json!(client.client_id.as_str())),
+            ("doc", encode(client)?),
+        ];
+        // UPDATE on a record id changes an existing record and creates none.
+        let rows = self
+            .rows(
+                "UPDATE type::record('oauth_client', $key) SET doc = $doc RETURN BEFORE;",
+                vars,
+                0,
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn delete_client(&self, id: &ClientId) -> Result<bool> {
+        let rows = self
+            .rows(
+                "DELETE type::record('oauth_client', $key) RETURN BEFORE;",
+                vec![("key", json!(id.as_str()))],
+                0,
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
 }
 
 #[async_trait]
@@ -283,6 +310,18 @@ impl TokenStore for SurrealStorage {
             self.rows(
                 "UPDATE oauth_refresh SET doc.state = 'revoked' WHERE family = $family RETURN NONE;",
                 vec![("family", json!(family_id))],
+                0,
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn revoke_client_tokens(&self, client: &ClientId) -> Result<()> {
+        self.retrying(|| {
+            self.rows(
+                "UPDATE oauth_refresh SET doc.state = 'revoked' WHERE doc.client_id = $client RETURN NONE;",
+                vec![("client", json!(client.as_str()))],
                 0,
             )
         })
