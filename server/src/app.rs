@@ -15,12 +15,13 @@ use mcp_oauth_core::{
 };
 use mcp_oauth_openapi::{AppState, Challenge, RateLimit, register_swagger_client};
 use poem::EndpointExt;
-use poem::listener::TcpAcceptor;
+use poem::listener::{AcceptorExt, IntoTlsConfigStream, TcpAcceptor};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Settings, default_issuer, is_loopback_host};
 use crate::documents::HttpDocumentFetcher;
 use crate::plugins::{DEFAULT_STORAGE, default_signer};
+use crate::tls::TlsIdentity;
 
 /// How long in-flight requests may finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -42,6 +43,7 @@ pub struct App {
     signing: Arc<Signing>,
     clock: Arc<dyn Clock>,
     mcp_shutdown: CancellationToken,
+    tls: Option<TlsIdentity>,
 }
 
 impl App {
@@ -56,18 +58,11 @@ impl App {
         // reqwest is built without a TLS crypto provider of its own: every HTTP client in this
         // process (client metadata documents, the MCP SDK in tests) uses ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        if settings.https_enabled {
-            return Err(setting(
-                "MCP_HTTPS_ENABLED",
-                "true",
-                "false: this build does not serve TLS yet; put a TLS-terminating proxy in front",
-            ));
-        }
         let mut warnings = Vec::new();
-        let issuer = settings
-            .oauth_issuer
-            .clone()
-            .unwrap_or_else(|| default_issuer(&settings.http_host, local.port()));
+        let issuer = settings.oauth_issuer.clone().unwrap_or_else(|| {
+            default_issuer(&settings.http_host, local.port(), settings.https_enabled)
+        });
+        let tls = tls_identity(settings, &issuer, &mut warnings)?;
         let loopback = is_loopback_host(&settings.http_host);
         let api_key = settings
             .api_key
@@ -168,6 +163,7 @@ impl App {
             signing,
             clock,
             mcp_shutdown,
+            tls,
         })
     }
 
@@ -177,7 +173,11 @@ impl App {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
-        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        let tcp = TcpAcceptor::from_tokio(listener)?;
+        let acceptor = match &self.tls {
+            Some(identity) => tcp.rustls(identity.rustls_config().into_stream()?).boxed(),
+            None => tcp.boxed(),
+        };
         let refresher = tokio::spawn(refresh_keys(self.signing.clone(), self.clock.clone()));
         // MCP sessions hold streams open: end them when the shutdown starts.
         let mcp_shutdown = self.mcp_shutdown.clone();
@@ -199,7 +199,10 @@ impl App {
                 "MCP Memory Service {} (memory server --http)",
                 env!("CARGO_PKG_VERSION")
             ),
-            format!("  listening  http://{local}"),
+            format!(
+                "  listening  {}://{local}",
+                if self.tls.is_some() { "https" } else { "http" }
+            ),
             format!("  issuer     {}", self.issuer),
             format!("  signer     {}", self.signer),
             format!("  storage    {}", self.storage),
@@ -212,6 +215,67 @@ impl App {
                 .map(|warning| format!("  warning    {warning}")),
         );
         lines.join("\n")
+    }
+}
+
+/// The HTTPS identity the settings ask for: none without `MCP_HTTPS_ENABLED`, the certificate
+/// files when given, else a self-signed certificate for the issuer's host and loopback names.
+fn tls_identity(
+    settings: &Settings,
+    issuer: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<TlsIdentity>, Error> {
+    let files = (&settings.ssl_cert_file, &settings.ssl_key_file);
+    if !settings.https_enabled {
+        if files.0.is_some() || files.1.is_some() {
+            warnings.push(
+                "MCP_SSL_CERT_FILE/MCP_SSL_KEY_FILE are set but MCP_HTTPS_ENABLED is false: \
+                 serving plain HTTP"
+                    .into(),
+            );
+        }
+        return Ok(None);
+    }
+    if !issuer.starts_with("https://") {
+        return Err(setting(
+            "MCP_OAUTH_ISSUER",
+            issuer,
+            "an https:// URL when MCP_HTTPS_ENABLED=true",
+        ));
+    }
+    match files {
+        (Some(cert), Some(key)) => TlsIdentity::from_files(cert, key).map(Some),
+        (Some(_), None) => Err(setting(
+            "MCP_SSL_KEY_FILE",
+            "unset",
+            "the key of MCP_SSL_CERT_FILE's certificate",
+        )),
+        (None, Some(_)) => Err(setting(
+            "MCP_SSL_CERT_FILE",
+            "unset",
+            "the certificate of MCP_SSL_KEY_FILE's key",
+        )),
+        (None, None) => {
+            let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".into(), "::1".into()];
+            if let Some(host) = url::Url::parse(issuer)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned))
+            {
+                let host = host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned();
+                if !hosts.contains(&host) {
+                    hosts.push(host);
+                }
+            }
+            warnings.push(format!(
+                "HTTPS with a self-signed certificate for {}: clients will not trust it; set \
+                 MCP_SSL_CERT_FILE and MCP_SSL_KEY_FILE for production",
+                hosts.join(", ")
+            ));
+            TlsIdentity::self_signed(hosts).map(Some)
+        }
     }
 }
 

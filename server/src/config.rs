@@ -63,7 +63,7 @@ pub struct ServerArgs {
     pub http: bool,
     /// The settings.
     #[command(flatten)]
-    pub settings: Settings,
+    pub settings: Box<Settings>,
 }
 
 /// When PKCE is required (`MCP_OAUTH_REQUIRE_PKCE`).
@@ -223,12 +223,22 @@ pub struct Settings {
     )]
     pub client_metadata_allow_loopback: bool,
 
-    /// HTTPS. Not yet provided by this build: `true` stops the start rather than serve plain HTTP
-    /// where TLS was asked for.
+    /// Serve HTTPS (rustls) instead of HTTP. Without certificate files, a self-signed certificate
+    /// is made at start, with a warning. The default issuer becomes `https://`.
     #[arg(long, env = "MCP_HTTPS_ENABLED", value_name = "MCP_HTTPS_ENABLED", default_value = "false",
           value_parser = parse_bool, action = clap::ArgAction::Set)]
     #[schemars(rename = "MCP_HTTPS_ENABLED", default = "default_false")]
     pub https_enabled: bool,
+
+    /// The certificate chain for HTTPS, PEM. Needs `MCP_SSL_KEY_FILE`.
+    #[arg(long, env = "MCP_SSL_CERT_FILE", value_name = "MCP_SSL_CERT_FILE")]
+    #[schemars(rename = "MCP_SSL_CERT_FILE")]
+    pub ssl_cert_file: Option<std::path::PathBuf>,
+
+    /// The certificate's private key for HTTPS, PEM (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "MCP_SSL_KEY_FILE", value_name = "MCP_SSL_KEY_FILE")]
+    #[schemars(rename = "MCP_SSL_KEY_FILE")]
+    pub ssl_key_file: Option<std::path::PathBuf>,
 }
 
 fn default_host() -> &'static str {
@@ -300,10 +310,10 @@ fn parse_issuer(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-/// The issuer for a server listening on `host:port`: loopback and wildcard hosts are written
-/// `localhost` (what users type and MCP clients compare against), the scheme's default port is
-/// dropped.
-pub fn default_issuer(host: &str, port: u16) -> String {
+/// The issuer for a server listening on `host:port`, over HTTPS when `https`: loopback and wildcard
+/// hosts are written `localhost` (what users type and MCP clients compare against), the scheme's
+/// default port is dropped.
+pub fn default_issuer(host: &str, port: u16, https: bool) -> String {
     let host = match host {
         "0.0.0.0" | "::" | "[::]" | "127.0.0.1" | "::1" | "[::1]" | "localhost" => {
             "localhost".to_owned()
@@ -311,10 +321,11 @@ pub fn default_issuer(host: &str, port: u16) -> String {
         v6 if v6.contains(':') && !v6.starts_with('[') => format!("[{v6}]"),
         other => other.to_owned(),
     };
-    if port == 80 {
-        format!("http://{host}")
+    let (scheme, default_port) = if https { ("https", 443) } else { ("http", 80) };
+    if port == default_port {
+        format!("{scheme}://{host}")
     } else {
-        format!("http://{host}:{port}")
+        format!("{scheme}://{host}:{port}")
     }
 }
 
@@ -333,13 +344,24 @@ mod tests {
 
     #[test]
     fn issuer_defaults_write_loopback_as_localhost() {
-        assert_eq!(default_issuer("127.0.0.1", 8000), "http://localhost:8000");
-        assert_eq!(default_issuer("0.0.0.0", 80), "http://localhost");
         assert_eq!(
-            default_issuer("memory.internal", 9000),
+            default_issuer("127.0.0.1", 8000, false),
+            "http://localhost:8000"
+        );
+        assert_eq!(default_issuer("0.0.0.0", 80, false), "http://localhost");
+        assert_eq!(default_issuer("0.0.0.0", 443, true), "https://localhost");
+        assert_eq!(
+            default_issuer("memory.internal", 8443, true),
+            "https://memory.internal:8443"
+        );
+        assert_eq!(
+            default_issuer("memory.internal", 9000, false),
             "http://memory.internal:9000"
         );
-        assert_eq!(default_issuer("fd00::1", 8000), "http://[fd00::1]:8000");
+        assert_eq!(
+            default_issuer("fd00::1", 8000, false),
+            "http://[fd00::1]:8000"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod documents;
 pub mod keys;
 pub mod mcp;
 mod plugins;
+pub mod tls;
 
 pub use app::App;
 pub use config::{Cli, Command, ConfigAction, Settings};

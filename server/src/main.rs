@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
-        Command::Server(args) => run(args.settings),
+        Command::Server(args) => run(*args.settings),
     }
 }
 

@@ -76,10 +76,73 @@ fn plugin_and_policy_errors_are_one_line_too() {
     // A public address without the API key: nobody could approve the consent page.
     let output = memory(&["server", "--http"], &[("MCP_HTTP_HOST", "0.0.0.0")]);
     assert_one_line_error(&output, &["MCP_API_KEY", "unset", "MCP_OAUTH_AUTO_APPROVE"]);
-    let output = memory(&["server", "--http"], &[("MCP_HTTPS_ENABLED", "true")]);
-    assert_one_line_error(&output, &["MCP_HTTPS_ENABLED", "true"]);
+    https_settings_are_checked_before_serving();
     let output = memory(&["server"], &[]);
     assert_one_line_error(&output, &["--http"]);
+}
+
+/// Each HTTPS misconfiguration stops the start with one line naming the setting at fault.
+fn https_settings_are_checked_before_serving() {
+    let dir = std::env::temp_dir().join(format!("memory-cli-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = write("cert.pem", &made.cert.pem());
+    let foreign_key = write("other-key.pem", &other.signing_key.serialize_pem());
+    let garbage = write("garbage.pem", "not a certificate");
+    let missing = dir.join("missing.pem").display().to_string();
+    let on = ("MCP_HTTPS_ENABLED", "true");
+
+    // (environment, what the one line must name)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: [Case; 5] = [
+        (
+            vec![on, ("MCP_SSL_CERT_FILE", &cert)],
+            vec!["MCP_SSL_KEY_FILE", "unset"],
+        ),
+        (
+            vec![
+                on,
+                ("MCP_SSL_CERT_FILE", &missing),
+                ("MCP_SSL_KEY_FILE", &foreign_key),
+            ],
+            vec!["MCP_SSL_CERT_FILE", &missing, "readable"],
+        ),
+        (
+            vec![
+                on,
+                ("MCP_SSL_CERT_FILE", &garbage),
+                ("MCP_SSL_KEY_FILE", &foreign_key),
+            ],
+            vec!["MCP_SSL_CERT_FILE", &garbage, "PEM"],
+        ),
+        (
+            vec![
+                on,
+                ("MCP_SSL_CERT_FILE", &cert),
+                ("MCP_SSL_KEY_FILE", &foreign_key),
+            ],
+            vec![
+                "MCP_SSL_KEY_FILE",
+                &foreign_key,
+                "private key of the certificate",
+            ],
+        ),
+        (
+            vec![on, ("MCP_OAUTH_ISSUER", "http://memory.example.com")],
+            vec!["MCP_OAUTH_ISSUER", "https://"],
+        ),
+    ];
+    for (env, expected) in cases {
+        let output = memory(&["server", "--http"], &env);
+        assert_one_line_error(&output, &expected);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

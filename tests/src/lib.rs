@@ -22,7 +22,7 @@ pub const START: i64 = 1_800_000_000;
 
 /// A running server and a client for it. Dropping it shuts the server down.
 pub struct TestServer {
-    /// `http://127.0.0.1:PORT`, also the issuer.
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS), also the issuer.
     pub base: String,
     /// The server's clock: move it instead of sleeping.
     pub clock: Arc<ManualClock>,
@@ -55,11 +55,34 @@ impl TestServer {
         plugin_settings: PluginSettings,
         now: i64,
     ) -> Result<Self, mcp_oauth_core::Error> {
+        Self::launch(flags, plugin_settings, now, None).await
+    }
+
+    /// Starts a server serving HTTPS (`flags` plus `--https-enabled true`) with a client that
+    /// trusts `root` (PEM) and nothing else; with `root` `None`, a client that accepts any
+    /// certificate, for self-signed ones.
+    pub async fn start_https(
+        flags: &[&str],
+        plugin_settings: PluginSettings,
+        root: Option<&[u8]>,
+    ) -> Result<Self, mcp_oauth_core::Error> {
+        let mut all = vec!["--https-enabled", "true"];
+        all.extend_from_slice(flags);
+        Self::launch(&all, plugin_settings, START, Some(root)).await
+    }
+
+    async fn launch(
+        flags: &[&str],
+        plugin_settings: PluginSettings,
+        now: i64,
+        https: Option<Option<&[u8]>>,
+    ) -> Result<Self, mcp_oauth_core::Error> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let local = listener.local_addr().expect("local address");
-        let base = format!("http://127.0.0.1:{}", local.port());
+        let scheme = if https.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://127.0.0.1:{}", local.port());
         let port = local.port().to_string();
         let signer = test_signer();
         let mut args = vec!["memory", "server", "--http", "--http-port", &port];
@@ -92,10 +115,16 @@ impl TestServer {
         let serving = tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("HTTP client");
+        let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        match https {
+            Some(Some(root)) => {
+                let root = reqwest::Certificate::from_pem(root).expect("a PEM certificate");
+                http = http.tls_certs_only([root]);
+            }
+            Some(None) => http = http.tls_danger_accept_invalid_certs(true),
+            None => {}
+        }
+        let http = http.build().expect("HTTP client");
         Ok(Self {
             base,
             clock,

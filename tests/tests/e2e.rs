@@ -17,5 +17,6 @@ mod e2e {
     mod replicas;
     mod revocation;
     mod signers;
+    mod tls;
     mod tokens;
 }
