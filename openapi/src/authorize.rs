@@ -281,3 +281,58 @@ fn repeated_parameter(query: &str) -> Option<&'static str> {
     }
     None
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{SINGLE_PARAMETERS, repeated_parameter};
+
+    /// Parameter names as a client may write them, some percent-encoded, some repeatable.
+    fn name() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "response_type",
+            "client_id",
+            "client%5Fid",
+            "redirect_uri",
+            "scope",
+            "state",
+            "st%61te",
+            "code_challenge",
+            "code_challenge_method",
+            "resource",
+            "prompt",
+            "nonce",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A query repeats a single-valued parameter exactly when `repeated_parameter` names one,
+        /// and the one it names is repeated, however the names are encoded.
+        #[test]
+        fn repeated_parameters_are_always_found(
+            params in prop::collection::vec((name(), "[a-z0-9%+]{0,6}"), 0..12),
+        ) {
+            let query = params
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("&");
+            let count = |wanted: &str| {
+                params
+                    .iter()
+                    .filter(|(name, _)| {
+                        percent_encoding::percent_decode_str(name).decode_utf8_lossy() == wanted
+                    })
+                    .count()
+            };
+            let any_repeated = SINGLE_PARAMETERS.iter().any(|name| count(name) > 1);
+            match repeated_parameter(&query) {
+                Some(found) => prop_assert!(count(found) > 1, "{} is not repeated in {}", found, query),
+                None => prop_assert!(!any_repeated, "a repetition in {} went unnoticed", query),
+            }
+        }
+    }
+}

@@ -262,3 +262,30 @@ fn form_decode(text: &str) -> Result<String, OAuthError> {
         .map(|decoded| decoded.into_owned())
         .map_err(|_| OAuthError::invalid_client("the Basic credentials are malformed"))
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::form_decode;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Basic credentials are form-encoded before base64 (RFC 6749 §2.3.1): whatever text a
+        /// client encodes, including `+`, `%`, `:` and non-ASCII, decodes to the same text.
+        #[test]
+        fn basic_credentials_round_trip(text in "\\PC{0,40}") {
+            let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            prop_assert_eq!(form_decode(&encoded).expect("decodes"), text);
+        }
+
+        /// Decoding never panics; what is not UTF-8 once decoded is refused.
+        #[test]
+        fn decoding_never_panics(text in "[%0-9A-Fa-f+ a-z\\u{80}-\\u{ff}]{0,60}") {
+            if let Ok(decoded) = form_decode(&text) {
+                prop_assert!(!decoded.contains('+'), "+ always means a space");
+            }
+        }
+    }
+}
