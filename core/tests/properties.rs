@@ -13,7 +13,7 @@ fn segment() -> impl Strategy<Value = String> {
 /// An https redirect URI with a host, path and optional query.
 fn https_uri() -> impl Strategy<Value = String> {
     (
-        "[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,6}){1,2}",
+        "[a-z][a-z0-9]{0,10}(\\.[a-z]{2,6}){1,2}",
         prop::option::of(1u16..),
         prop::collection::vec(segment(), 0..4),
         prop::option::of(segment()),

@@ -199,15 +199,17 @@ impl ClientsApi {
         /// The client identifier.
         #[oai(name = "client_id")]
         _client_id: Path<String>,
-    ) -> ClientResponse {
-        ClientResponse::Found(
+    ) -> Result<ClientResponse, ErrorResponse> {
+        // The errors (401, 403, 404) come from the `ClientManager` extractor; the result type
+        // declares them in the spec.
+        Ok(ClientResponse::Found(
             Json(ClientInformation::of(
                 &manager.client,
                 self.state.issuer(),
                 IssuedSecrets::default(),
             )),
             "no-store".into(),
-        )
+        ))
     }
 
     /// Update a client (RFC 7592)

@@ -33,7 +33,8 @@ pub struct KeyInfo {
     pub created_at: i64,
     /// Age in seconds.
     pub age_seconds: i64,
-    /// When it stopped signing, if it did.
+    /// When it stopped signing; absent for the current key.
+    #[oai(skip_serializing_if_is_none)]
     pub retired_at: Option<i64>,
     /// Whether it signs new tokens.
     pub current: bool,

@@ -48,7 +48,8 @@ pub struct MemoryOut {
     pub content: String,
     /// Tags.
     pub tags: Vec<String>,
-    /// Type.
+    /// Type; absent when the memory has none.
+    #[oai(skip_serializing_if_is_none)]
     pub memory_type: Option<String>,
     /// Metadata.
     pub metadata: serde_json::Value,

@@ -212,6 +212,21 @@ async fn client_credentials_and_registered_grant_types_are_enforced() {
     assert_eq!(tokens["scope"], "read");
     assert!(tokens.get("refresh_token").is_none());
     let read_token = tokens["access_token"].as_str().unwrap().to_owned();
+    // The token speaks for the client itself, never for the owner (RFC 9700 §4.15).
+    let introspection: Value = server
+        .http
+        .post(server.url("/oauth/introspect"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", read_token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspection["active"], true);
+    assert_eq!(introspection["sub"], id.as_str());
+    assert_eq!(introspection["client_id"], id.as_str());
 
     // The client did not register authorization_code or refresh_token.
     for form in [
