@@ -77,6 +77,7 @@ pub struct AuthorizationServer {
     clock: Arc<dyn Clock>,
     documents: Option<ClientDocuments>,
     revocations: revoke::RevocationCache,
+    verified: verify::VerifiedTokens,
 }
 
 impl AuthorizationServer {
@@ -96,6 +97,7 @@ impl AuthorizationServer {
             clock,
             documents: None,
             revocations: revoke::RevocationCache::default(),
+            verified: verify::VerifiedTokens::default(),
         }
     }
 

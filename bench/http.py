@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""HTTP load benchmark of the memory server: `python3 bench/http.py` (needs wrk: apt install wrk).
+
+Builds the release binary, then for each storage and signer starts the server pinned to CPU 0 and
+runs wrk pinned to CPU 1, at 32 connections and at 1, over: discovery, registration,
+client_credentials tokens, the PKCE code flow, `GET /api/memories` and MCP `tools/list` with a
+token, with the API key and with a garbage token. Prints a Markdown table of requests/s and p50/p99
+latency (medians over --runs runs), the server's RSS at idle and after the load, and the time from
+process start to the first answered request. Only the standard library: no pip install.
+"""
+
+import argparse
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WRK_DIR = os.path.join(ROOT, "bench", "wrk")
+API_KEY = "bench-owner-key-0123456789"
+REDIRECT = "http://localhost/callback"
+SIGNERS = ["hs256", "eddsa", "paseto-v4-public", "paseto-v4-local"]
+STORAGES = ["memory", "surrealkv"]
+# The scenarios whose cost depends on the signer; the others run with hs256 only.
+SIGNER_SCENARIOS = {"client_credentials", "code_flow", "api_token", "mcp_token"}
+
+
+def build():
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "-p", "mcp-oauth-server", "--bin", "memory"],
+        cwd=ROOT,
+        check=True,
+    )
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    return os.path.join(target, "release", "memory")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """The release server on one CPU, with the storage and signer asked for."""
+
+    def __init__(self, binary, signer, storage):
+        self.port = free_port()
+        self.data = tempfile.mkdtemp(prefix="memory-bench-")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_")}
+        env.update(
+            MCP_HTTP_PORT=str(self.port),
+            MCP_OAUTH_SIGNER=signer,
+            MCP_API_KEY=API_KEY,
+            MCP_OAUTH_AUTO_APPROVE="true",
+            MCP_OAUTH_RATE_LIMIT_PER_MINUTE="0",
+        )
+        if storage == "memory":
+            env["MCP_OAUTH_STORAGE_BACKEND"] = "memory"
+        else:
+            env["MCP_OAUTH_STORAGE_BACKEND"] = "surrealdb"
+            env["MCP_OAUTH_STORAGE_URL"] = f"surrealkv://{self.data}/db"
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            ["taskset", "-c", "0", binary, "server", "--http"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.startup_ms = self._wait_until_answering(started)
+
+    def _wait_until_answering(self, started):
+        while time.perf_counter() - started < 30:
+            try:
+                status, _, _ = self.call("GET", "/api/health")
+                if status == 200:
+                    return (time.perf_counter() - started) * 1000
+            except OSError:
+                time.sleep(0.001)
+        raise RuntimeError("the server did not answer within 30 s")
+
+    def call(self, method, path, headers=None, body=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def pkce_pair():
+    verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return verifier, challenge.decode()
+
+
+def prepare(server):
+    """Clients, a token and MCP sessions the scenarios use."""
+    owner = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+    status, _, body = server.call(
+        "POST",
+        "/oauth/register",
+        owner,
+        json.dumps({"grant_types": ["client_credentials"], "scope": "read write"}),
+    )
+    assert status == 201, body
+    machine = json.loads(body)
+    basic = base64.b64encode(f"{machine['client_id']}:{machine['client_secret']}".encode()).decode()
+    status, _, body = server.call(
+        "POST",
+        "/oauth/token",
+        {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+        "grant_type=client_credentials&scope=read%20write",
+    )
+    assert status == 200, body
+    token = json.loads(body)["access_token"]
+    status, _, body = server.call(
+        "POST",
+        "/oauth/register",
+        {"Content-Type": "application/json"},
+        json.dumps({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}),
+    )
+    assert status == 201, body
+    public = json.loads(body)["client_id"]
+    return {
+        "basic": basic,
+        "token": token,
+        "public": public,
+        "session_token": mcp_session(server, f"Bearer {token}"),
+        "session_key": mcp_session(server, f"Bearer {API_KEY}"),
+    }
+
+
+def mcp_session(server, authorization):
+    headers = {
+        "Authorization": authorization,
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+    }
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"},
+        },
+    }
+    status, answer_headers, body = server.call("POST", "/mcp", headers, json.dumps(initialize))
+    assert status == 200, body
+    session = {k.lower(): v for k, v in answer_headers.items()}["mcp-session-id"]
+    headers["Mcp-Session-Id"] = session
+    headers["MCP-Protocol-Version"] = "2025-06-18"
+    notice = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    status, _, body = server.call("POST", "/mcp", headers, json.dumps(notice))
+    assert status == 202, (status, body)
+    return session
+
+
+def scenarios(setup):
+    """name → (wrk script, environment, expected status, what it measures)."""
+    mcp_headers = (
+        "Content-Type: application/json\nAccept: application/json, text/event-stream\n"
+        "MCP-Protocol-Version: 2025-06-18\n"
+    )
+    tools_list = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+    verifier, challenge = pkce_pair()
+    simple = lambda method, path, headers="", body=None, status=200: (  # noqa: E731
+        "request.lua",
+        {
+            "BENCH_METHOD": method,
+            "BENCH_PATH": path,
+            "BENCH_HEADERS": headers,
+            "BENCH_STATUS": str(status),
+            **({"BENCH_BODY": body} if body else {}),
+        },
+    )
+    return {
+        "discovery": simple("GET", "/.well-known/oauth-authorization-server"),
+        "registration": simple(
+            "POST",
+            "/oauth/register",
+            "Content-Type: application/json\n",
+            json.dumps({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}),
+            201,
+        ),
+        "client_credentials": simple(
+            "POST",
+            "/oauth/token",
+            f"Authorization: Basic {setup['basic']}\n"
+            "Content-Type: application/x-www-form-urlencoded\n",
+            "grant_type=client_credentials&scope=read",
+        ),
+        "code_flow": (
+            "code_flow.lua",
+            {
+                "BENCH_CLIENT": setup["public"],
+                "BENCH_REDIRECT": REDIRECT.replace(":", "%3A").replace("/", "%2F"),
+                "BENCH_CHALLENGE": challenge,
+                "BENCH_VERIFIER": verifier,
+            },
+        ),
+        "api_token": simple("GET", "/api/memories", f"Authorization: Bearer {setup['token']}\n"),
+        "api_key": simple("GET", "/api/memories", f"X-API-Key: {API_KEY}\n"),
+        "api_garbage": simple(
+            "GET", "/api/memories", "Authorization: Bearer not-a-token\n", status=401
+        ),
+        "mcp_token": simple(
+            "POST",
+            "/mcp",
+            f"{mcp_headers}Authorization: Bearer {setup['token']}\n"
+            f"Mcp-Session-Id: {setup['session_token']}\n",
+            tools_list,
+        ),
+        "mcp_key": simple(
+            "POST",
+            "/mcp",
+            f"{mcp_headers}Authorization: Bearer {API_KEY}\nMcp-Session-Id: {setup['session_key']}\n",
+            tools_list,
+        ),
+    }
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(server, script, env, connections, seconds):
+    """One wrk run: (requests or flows per second, p50 ms, p99 ms, unexpected answers)."""
+    command = [
+        "taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "-s", os.path.join(WRK_DIR, script), f"http://127.0.0.1:{server.port}",
+    ]
+    output = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    flows = re.search(r"bench-flows: (\d+)", output)
+    if flows:
+        rate = int(flows.group(1)) / seconds
+    latency = {
+        percent: float(value) * UNITS[unit]
+        for percent, value, unit in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", output)
+    }
+    unexpected = int(re.search(r"bench-unexpected: (\d+)", output).group(1))
+    return rate, latency.get("50", float("nan")), latency.get("99", float("nan")), unexpected
+
+
+def measure(server, script, env, connections, seconds, runs):
+    results = [wrk(server, script, env, connections, seconds) for _ in range(runs)]
+    if any(result[3] for result in results):
+        print(f"  warning: {sum(r[3] for r in results)} unexpected answers", file=sys.stderr)
+    return tuple(statistics.median(r[i] for r in results) for i in range(3))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--signers", default=",".join(SIGNERS))
+    parser.add_argument("--storages", default=",".join(STORAGES))
+    parser.add_argument("--scenarios", default="", help="comma-separated subset (default: all)")
+    parser.add_argument("--seconds", type=int, default=4, help="length of each wrk run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per cell; the median is shown")
+    parser.add_argument("--binary", help="a built memory binary (default: cargo build --release)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt install wrk")
+    binary = args.binary or build()
+    wanted = set(filter(None, args.scenarios.split(",")))
+
+    print("| storage | signer | scenario | req/s @32 | p50 ms | p99 ms | req/s @1 | p50 ms | p99 ms |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    notes = []
+    for storage in args.storages.split(","):
+        for signer in args.signers.split(","):
+            server = Server(binary, signer, storage)
+            try:
+                idle = server.rss_mb()
+                setup = prepare(server)
+                for name, (script, env) in scenarios(setup).items():
+                    if wanted and name not in wanted:
+                        continue
+                    if signer != "hs256" and name not in SIGNER_SCENARIOS:
+                        continue
+                    many = measure(server, script, env, 32, args.seconds, args.runs)
+                    one = measure(server, script, env, 1, args.seconds, args.runs)
+                    print(
+                        f"| {storage} | {signer} | {name} | {many[0]:,.0f} | {many[1]:.2f} | "
+                        f"{many[2]:.2f} | {one[0]:,.0f} | {one[1]:.2f} | {one[2]:.2f} |",
+                        flush=True,
+                    )
+                notes.append(
+                    f"{storage}/{signer}: first answer {server.startup_ms:.0f} ms after start, "
+                    f"RSS {idle:.1f} MB idle, {server.rss_mb():.1f} MB after the load"
+                )
+            finally:
+                server.stop()
+    print()
+    for note in notes:
+        print(f"- {note}")
+
+
+if __name__ == "__main__":
+    main()
