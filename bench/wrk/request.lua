@@ -1,6 +1,8 @@
 -- One fixed request, repeated: method, path, headers and body come from the environment
 -- (BENCH_METHOD, BENCH_PATH, BENCH_HEADERS as "Name: value" lines, BENCH_BODY).
 -- Answers other than BENCH_STATUS are counted and reported, so a run that measured errors says so.
+-- BENCH_SESSIONS (comma-separated MCP session ids) gives each wrk thread its own session, sent as
+-- Mcp-Session-Id: an MCP session answers one request at a time, as a real client's does.
 
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/"
@@ -14,14 +16,25 @@ for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
   end
 end
 
+local sessions = {}
+for id in (os.getenv("BENCH_SESSIONS") or ""):gmatch("[^,]+") do
+  table.insert(sessions, id)
+end
+
 local threads = {}
 local prepared
 
 function setup(thread)
   table.insert(threads, thread)
+  if #sessions > 0 then
+    thread:set("session", sessions[(#threads - 1) % #sessions + 1])
+  end
 end
 
 function init(args)
+  if session then
+    headers["Mcp-Session-Id"] = session
+  end
   prepared = wrk.format(method, path, headers, body)
   unexpected = 0
 end

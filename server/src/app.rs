@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Settings, default_issuer, is_loopback_host};
 use crate::documents::HttpDocumentFetcher;
+use crate::listener::NoDelayAcceptor;
 use crate::plugins::{DEFAULT_STORAGE, default_signer};
 use crate::tls::TlsIdentity;
 
@@ -173,7 +174,7 @@ impl App {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
-        let tcp = TcpAcceptor::from_tokio(listener)?;
+        let tcp = NoDelayAcceptor(TcpAcceptor::from_tokio(listener)?);
         let acceptor = match &self.tls {
             Some(identity) => tcp.rustls(identity.rustls_config().into_stream()?).boxed(),
             None => tcp.boxed(),

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod documents;
 pub mod keys;
+mod listener;
 pub mod mcp;
 mod plugins;
 pub mod tls;

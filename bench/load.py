@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""HTTP load benchmark of the memory server: `python3 bench/http.py` (needs wrk: apt install wrk).
+"""HTTP load benchmark of the memory server: `python3 bench/load.py` (needs wrk: apt install wrk).
 
 Builds the release binary, then for each storage and signer starts the server pinned to CPU 0 and
 runs wrk pinned to CPU 1, at 32 connections and at 1, over: discovery, registration,
@@ -148,8 +148,8 @@ def prepare(server):
         "basic": basic,
         "token": token,
         "public": public,
-        "session_token": mcp_session(server, f"Bearer {token}"),
-        "session_key": mcp_session(server, f"Bearer {API_KEY}"),
+        "sessions_token": ",".join(mcp_session(server, f"Bearer {token}") for _ in range(32)),
+        "sessions_key": ",".join(mcp_session(server, f"Bearer {API_KEY}") for _ in range(32)),
     }
 
 
@@ -188,7 +188,7 @@ def scenarios(setup):
     )
     tools_list = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
     verifier, challenge = pkce_pair()
-    simple = lambda method, path, headers="", body=None, status=200: (  # noqa: E731
+    simple = lambda method, path, headers="", body=None, status=200, sessions=None: (  # noqa: E731
         "request.lua",
         {
             "BENCH_METHOD": method,
@@ -196,6 +196,7 @@ def scenarios(setup):
             "BENCH_HEADERS": headers,
             "BENCH_STATUS": str(status),
             **({"BENCH_BODY": body} if body else {}),
+            **({"BENCH_SESSIONS": sessions} if sessions else {}),
         },
     )
     return {
@@ -231,15 +232,16 @@ def scenarios(setup):
         "mcp_token": simple(
             "POST",
             "/mcp",
-            f"{mcp_headers}Authorization: Bearer {setup['token']}\n"
-            f"Mcp-Session-Id: {setup['session_token']}\n",
+            f"{mcp_headers}Authorization: Bearer {setup['token']}\n",
             tools_list,
+            sessions=setup["sessions_token"],
         ),
         "mcp_key": simple(
             "POST",
             "/mcp",
-            f"{mcp_headers}Authorization: Bearer {API_KEY}\nMcp-Session-Id: {setup['session_key']}\n",
+            f"{mcp_headers}Authorization: Bearer {API_KEY}\n",
             tools_list,
+            sessions=setup["sessions_key"],
         ),
     }
 
@@ -249,8 +251,11 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 def wrk(server, script, env, connections, seconds):
     """One wrk run: (requests or flows per second, p50 ms, p99 ms, unexpected answers)."""
+    # One wrk thread per connection when each needs its own MCP session (wrk's Lua state is per
+    # thread); one thread otherwise, the cheapest way to drive many connections from one CPU.
+    threads = connections if "BENCH_SESSIONS" in env else 1
     command = [
-        "taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "taskset", "-c", "1", "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
         "-s", os.path.join(WRK_DIR, script), f"http://127.0.0.1:{server.port}",
     ]
     output = subprocess.run(
