@@ -53,7 +53,7 @@ def free_port():
 class Server:
     """The release server on one CPU, with the storage and signer asked for."""
 
-    def __init__(self, binary, signer, storage):
+    def __init__(self, binary, signer, storage, surrealkv_options=""):
         self.port = free_port()
         self.data = tempfile.mkdtemp(prefix="memory-bench-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_")}
@@ -68,7 +68,7 @@ class Server:
             env["MCP_OAUTH_STORAGE_BACKEND"] = "memory"
         else:
             env["MCP_OAUTH_STORAGE_BACKEND"] = "surrealdb"
-            env["MCP_OAUTH_STORAGE_URL"] = f"surrealkv://{self.data}/db"
+            env["MCP_OAUTH_STORAGE_URL"] = f"surrealkv://{self.data}/db{surrealkv_options}"
         started = time.perf_counter()
         self.process = subprocess.Popen(
             ["taskset", "-c", "0", binary, "server", "--http"],
@@ -288,6 +288,11 @@ def main():
     parser.add_argument("--seconds", type=int, default=4, help="length of each wrk run")
     parser.add_argument("--runs", type=int, default=3, help="runs per cell; the median is shown")
     parser.add_argument("--binary", help="a built memory binary (default: cargo build --release)")
+    parser.add_argument(
+        "--surrealkv-options",
+        default="",
+        help="appended to the surrealkv:// URL, e.g. '?sync=200ms' (default: sync on every commit)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt install wrk")
@@ -299,7 +304,7 @@ def main():
     notes = []
     for storage in args.storages.split(","):
         for signer in args.signers.split(","):
-            server = Server(binary, signer, storage)
+            server = Server(binary, signer, storage, args.surrealkv_options)
             try:
                 idle = server.rss_mb()
                 setup = prepare(server)

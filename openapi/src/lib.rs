@@ -35,7 +35,7 @@ pub use error::{Challenge, ErrorBody, ErrorResponse};
 pub use rate_limit::RateLimit;
 pub use state::AppState;
 
-use poem::{Endpoint, Route};
+use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
 /// The title of the API in the spec.
@@ -98,7 +98,12 @@ pub fn endpoint(
     mcp: impl Endpoint<Output = poem::Response> + 'static,
 ) -> impl Endpoint<Output = poem::Response> {
     let service = api_service(&state);
-    let docs = docs::swagger_ui(service.swagger_ui(), service.swagger_ui_html());
+    let docs_state = state.clone();
+    let docs = docs::SwaggerUi::new(move || {
+        let service = api_service(&docs_state);
+        let swagger = service.swagger_ui().map_to_response().boxed();
+        (swagger, service.swagger_ui_html())
+    });
     let route = Route::new()
         .at("/mcp", mcp)
         .at("/openapi.json", service.spec_endpoint())
