@@ -3,6 +3,7 @@
 //! [`Clock`].
 
 mod authorize;
+mod clients;
 mod consent;
 mod documents;
 mod register;
@@ -78,6 +79,7 @@ pub struct AuthorizationServer {
     documents: Option<ClientDocuments>,
     revocations: revoke::RevocationCache,
     verified: verify::VerifiedTokens,
+    clients: clients::ClientCache,
 }
 
 impl AuthorizationServer {
@@ -98,6 +100,7 @@ impl AuthorizationServer {
             documents: None,
             revocations: revoke::RevocationCache::default(),
             verified: verify::VerifiedTokens::default(),
+            clients: clients::ClientCache::default(),
         }
     }
 
@@ -113,13 +116,24 @@ impl AuthorizationServer {
     }
 
     /// The client with `client_id`: a registered one, or the one its metadata document describes.
+    /// Registered clients come from a short-lived cache (see `clients`).
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, OAuthError> {
+        let now = self.clock.now();
         match &self.documents {
-            Some(documents) if ClientDocuments::is_document_id(client_id) => documents
-                .resolve(client_id, self.clock.now())
-                .await
-                .map(Some),
-            _ => Ok(self.storage.client(&ClientId::new(client_id)).await?),
+            Some(documents) if ClientDocuments::is_document_id(client_id) => {
+                documents.resolve(client_id, now).await.map(Some)
+            }
+            _ => {
+                let id = ClientId::new(client_id);
+                if let Some(client) = self.clients.get(&id, now) {
+                    return Ok(Some(client));
+                }
+                let found = self.storage.client(&id).await?;
+                if let Some(client) = &found {
+                    self.clients.put(client, now);
+                }
+                Ok(found)
+            }
         }
     }
 

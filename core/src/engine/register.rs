@@ -166,7 +166,9 @@ impl AuthorizationServer {
             issued_at: current.issued_at,
             registration_token_hash: current.registration_token_hash.clone(),
         };
-        if !self.storage.update_client(&client).await? {
+        let updated = self.storage.update_client(&client).await?;
+        self.clients.forget(&client.client_id);
+        if !updated {
             return Err(OAuthError::invalid_token(
                 "the client is no longer registered",
             ));
@@ -188,6 +190,7 @@ impl AuthorizationServer {
         self.storage.revoke_access(&key, until).await?;
         self.revocations.put(&key, true, until);
         self.storage.delete_client(&client.client_id).await?;
+        self.clients.forget(&client.client_id);
         Ok(())
     }
 }

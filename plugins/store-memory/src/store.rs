@@ -63,38 +63,42 @@ impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
 /// (never across an `.await`), which makes each trait method atomic.
 #[derive(Default)]
 pub struct InMemoryStorage {
-    clients: Clients,
-    codes: Mutex<Expiring<SecretHash, AuthorizationCode>>,
-    code_uses: Mutex<Expiring<SecretHash, CodeUse>>,
+    /// Records behind `Arc`, so that a shard growing moves pointers, not whole records.
+    clients: Sharded<HashMap<ClientId, Arc<Client>>>,
+    codes: Sharded<Expiring<SecretHash, AuthorizationCode>>,
+    code_uses: Sharded<Expiring<SecretHash, CodeUse>>,
     refresh_tokens: Mutex<Expiring<SecretHash, RefreshToken>>,
     keys: Mutex<HashMap<String, Vec<u8>>>,
     revoked: Mutex<HashMap<String, UnixTime>>,
     memories: Mutex<HashMap<String, Memory>>,
 }
 
-/// How many independently locked parts the client table has.
-const CLIENT_SHARDS: usize = 64;
+/// How many independently locked parts a sharded table has.
+const SHARDS: usize = 64;
 
-/// The client table, in shards, records behind `Arc`: growing a shard moves a 64th of the table,
-/// and pointers rather than whole records. As one map of inline records, each doubling past
-/// 100,000 clients stalled every registration in flight for 20–30 ms (p99 of the load benchmark).
-struct Clients {
-    shards: Vec<Mutex<HashMap<ClientId, Arc<Client>>>>,
+/// A table in independently locked shards, chosen by the hash of the key. Growing one shard moves
+/// a 64th of the table: as single maps, each doubling past 100,000 records stalled every request
+/// in flight for 20–30 ms (the p99 of the load benchmark's registration and code-flow runs). Only
+/// for tables whose operations touch one key each; refresh tokens rotate and revoke across keys
+/// atomically and stay in one map.
+struct Sharded<T> {
+    shards: Vec<Mutex<T>>,
     hasher: std::hash::RandomState,
 }
 
-impl Default for Clients {
+impl<T: Default> Default for Sharded<T> {
     fn default() -> Self {
         Self {
-            shards: (0..CLIENT_SHARDS).map(|_| Mutex::default()).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             hasher: std::hash::RandomState::new(),
         }
     }
 }
 
-impl Clients {
-    fn shard(&self, id: &ClientId) -> &Mutex<HashMap<ClientId, Arc<Client>>> {
-        let index = std::hash::BuildHasher::hash_one(&self.hasher, id) as usize % CLIENT_SHARDS;
+impl<T> Sharded<T> {
+    /// The shard that holds `key`.
+    fn shard<K: std::hash::Hash>(&self, key: &K) -> &Mutex<T> {
+        let index = std::hash::BuildHasher::hash_one(&self.hasher, key) as usize % SHARDS;
         &self.shards[index]
     }
 }
@@ -145,27 +149,28 @@ impl ClientStore for InMemoryStorage {
 impl GrantStore for InMemoryStorage {
     async fn put_code(&self, code: &AuthorizationCode) -> Result<()> {
         let now = code.issued_at;
-        self.codes
-            .lock()
-            .insert(code.code_hash.clone(), code.clone(), |kept| {
-                kept.expires_at > now
-            });
+        self.codes.shard(&code.code_hash).lock().insert(
+            code.code_hash.clone(),
+            code.clone(),
+            |kept| kept.expires_at > now,
+        );
         Ok(())
     }
 
     async fn record_code_use(&self, record: &CodeUse) -> Result<()> {
         let now = record.used_at;
-        self.code_uses
-            .lock()
-            .insert(record.code_hash.clone(), record.clone(), |kept| {
-                kept.expires_at > now
-            });
+        self.code_uses.shard(&record.code_hash).lock().insert(
+            record.code_hash.clone(),
+            record.clone(),
+            |kept| kept.expires_at > now,
+        );
         Ok(())
     }
 
     async fn code_use(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<CodeUse>> {
         Ok(self
             .code_uses
+            .shard(hash)
             .lock()
             .get(hash)
             .filter(|used| used.expires_at > now)
@@ -179,6 +184,7 @@ impl GrantStore for InMemoryStorage {
     ) -> Result<Option<AuthorizationCode>> {
         Ok(self
             .codes
+            .shard(hash)
             .lock()
             .remove(hash)
             .filter(|code| code.expires_at > now))
