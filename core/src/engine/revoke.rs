@@ -13,7 +13,7 @@ use crate::signer::Expectations;
 
 /// How long "not revoked" is believed without asking storage again: the longest a revocation on
 /// another replica can go unnoticed here.
-const NOT_REVOKED_TTL: i64 = 5;
+pub(crate) const NOT_REVOKED_TTL: i64 = 5;
 /// Most entries the cache holds before it starts afresh.
 const CACHE_LIMIT: usize = 65_536;
 
@@ -132,6 +132,7 @@ impl AuthorizationServer {
             if claims.client_id == client.client_id.as_str() {
                 self.storage.revoke_access(&claims.jti, claims.exp).await?;
                 self.revocations.put(&claims.jti, true, claims.exp);
+                self.verified.forget(token);
             }
             return Ok(());
         }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use sha2::{Digest, Sha256};
 
 use super::AuthorizationServer;
+use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::model::{AccessClaims, Scope, ScopeSet};
 use crate::signer::Expectations;
@@ -14,35 +15,58 @@ use crate::signer::Expectations;
 /// Most tokens the verified-token cache holds before it starts afresh.
 const VERIFIED_LIMIT: usize = 16_384;
 
-/// Access tokens whose signature, issuer and audience were verified, keyed by the SHA-256 of the
-/// token text: a token presented again costs a hash instead of a signature check (an Ed25519 or
-/// PASETO v4.public verification takes 30–40 µs, the hash well under one). Expiry is checked on
-/// every use and revocation on every request, so a cached token is refused the moment it expires
-/// or is revoked. Holding only hashes, the cache never keeps a usable token.
+/// A token whose signature, issuer and audience were verified.
+#[derive(Clone)]
+struct Verified {
+    principal: Arc<Principal>,
+    claims: Arc<AccessClaims>,
+    /// Until when "not revoked" is believed without asking again.
+    unrevoked_until: UnixTime,
+}
+
+/// Access tokens verified recently, keyed by the SHA-256 of the token text: a token presented again
+/// costs a hash instead of a signature check (an Ed25519 or PASETO v4.public verification takes
+/// 30–40 µs, the hash well under one) and, for a few seconds, no revocation lookup. Expiry is
+/// checked on every use; the revocation answer is believed as long as the revocation cache
+/// believes it, and every revocation made on this replica empties the entries it concerns at
+/// once. Holding only hashes, the cache never keeps a usable token.
 #[derive(Default)]
 pub(crate) struct VerifiedTokens {
-    entries: Mutex<HashMap<[u8; 32], Arc<AccessClaims>>>,
+    entries: Mutex<HashMap<[u8; 32], Verified>>,
 }
 
 impl VerifiedTokens {
-    fn get(&self, key: &[u8; 32]) -> Option<Arc<AccessClaims>> {
-        let entries = self
-            .entries
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Verified>> {
+        self.entries
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.get(key).cloned()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn put(&self, key: [u8; 32], claims: Arc<AccessClaims>) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn get(&self, key: &[u8; 32]) -> Option<Verified> {
+        self.lock().get(key).cloned()
+    }
+
+    fn put(&self, key: [u8; 32], verified: Verified) {
+        let mut entries = self.lock();
         if entries.len() >= VERIFIED_LIMIT {
             entries.clear();
         }
-        entries.insert(key, claims);
+        entries.insert(key, verified);
     }
+
+    /// Forgets `token`, just revoked.
+    pub(crate) fn forget(&self, token: &str) {
+        self.lock().remove(&key_of(token));
+    }
+
+    /// Forgets every token: after a revocation known by token id or client only.
+    pub(crate) fn forget_all(&self) {
+        self.lock().clear();
+    }
+}
+
+fn key_of(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// Who is calling a protected endpoint, and with which scopes.
@@ -83,32 +107,48 @@ impl AuthorizationServer {
     /// expiry, issuer and audience.
     pub async fn verify_access_token(&self, token: &str) -> Result<Principal, OAuthError> {
         let now = self.clock.now();
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let claims = match self.verified.get(&key) {
-            Some(claims) if claims.exp > now => claims,
-            Some(_) => return Err(OAuthError::invalid_token("the access token has expired")),
+        let key = key_of(token);
+        let cached = self.verified.get(&key);
+        if let Some(verified) = &cached {
+            if verified.claims.exp <= now {
+                return Err(OAuthError::invalid_token("the access token has expired"));
+            }
+            if verified.unrevoked_until > now {
+                return Ok(Principal::clone(&verified.principal));
+            }
+        }
+        let (principal, claims) = match cached {
+            Some(verified) => (verified.principal, verified.claims),
             None => {
                 let expectations = Expectations {
                     issuer: &self.config.issuer,
                     audiences: self.audiences(),
                     now,
                 };
-                let claims = Arc::new(expectations.verify(self.signer.as_ref(), token)?);
-                self.verified.put(key, claims.clone());
-                claims
+                let claims = expectations.verify(self.signer.as_ref(), token)?;
+                let scopes = claims.scope.parse().map_err(|_| {
+                    OAuthError::invalid_token("the access token carries an unknown scope")
+                })?;
+                let principal = Principal {
+                    subject: claims.sub.clone(),
+                    client_id: Some(claims.client_id.clone()),
+                    scopes,
+                };
+                (Arc::new(principal), Arc::new(claims))
             }
         };
         if self.is_token_revoked(&claims).await? {
             return Err(OAuthError::invalid_token("the access token was revoked"));
         }
-        let scopes = claims
-            .scope
-            .parse()
-            .map_err(|_| OAuthError::invalid_token("the access token carries an unknown scope"))?;
-        Ok(Principal {
-            subject: claims.sub.clone(),
-            client_id: Some(claims.client_id.clone()),
-            scopes,
-        })
+        let answer = Principal::clone(&principal);
+        self.verified.put(
+            key,
+            Verified {
+                principal,
+                claims,
+                unrevoked_until: now + super::revoke::NOT_REVOKED_TTL,
+            },
+        );
+        Ok(answer)
     }
 }
