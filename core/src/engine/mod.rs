@@ -3,7 +3,7 @@
 //! [`Clock`].
 
 mod authorize;
-mod clients;
+mod cache;
 mod consent;
 mod documents;
 mod register;
@@ -77,10 +77,20 @@ pub struct AuthorizationServer {
     signer: Arc<dyn TokenSigner>,
     clock: Arc<dyn Clock>,
     documents: Option<ClientDocuments>,
-    revocations: revoke::RevocationCache,
+    /// Access-token ids (and deleted clients) → whether revoked, as storage last said.
+    revocations: cache::TimedCache<String, bool>,
     verified: verify::VerifiedTokens,
-    clients: clients::ClientCache,
+    /// Registered clients as storage last said, for [`CLIENT_TTL`] seconds.
+    clients: cache::TimedCache<ClientId, Client>,
 }
+
+/// How long a client read from storage is believed: the longest an update or deletion made on
+/// another replica can go unnoticed here (the replica that made it forgets its copy at once). It
+/// matches the revocation cache, so a deleted client and its tokens stop working elsewhere within
+/// the same few seconds. Only clients that exist are cached: a new one is found at once.
+const CLIENT_TTL: i64 = 5;
+/// Most clients the client cache holds before it starts afresh.
+const CLIENT_CACHE_LIMIT: usize = 16_384;
 
 impl AuthorizationServer {
     /// An engine over `storage`, signing with `signer`, reading the time from `clock`.
@@ -98,9 +108,9 @@ impl AuthorizationServer {
             signer,
             clock,
             documents: None,
-            revocations: revoke::RevocationCache::default(),
+            revocations: cache::TimedCache::new(revoke::REVOCATION_CACHE_LIMIT),
             verified: verify::VerifiedTokens::default(),
-            clients: clients::ClientCache::default(),
+            clients: cache::TimedCache::new(CLIENT_CACHE_LIMIT),
         }
     }
 
@@ -116,7 +126,7 @@ impl AuthorizationServer {
     }
 
     /// The client with `client_id`: a registered one, or the one its metadata document describes.
-    /// Registered clients come from a short-lived cache (see `clients`).
+    /// Registered clients come from a short-lived cache (see [`CLIENT_TTL`]).
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, OAuthError> {
         let now = self.clock.now();
         match &self.documents {
@@ -130,7 +140,7 @@ impl AuthorizationServer {
                 }
                 let found = self.storage.client(&id).await?;
                 if let Some(client) = &found {
-                    self.clients.put(client, now);
+                    self.clients.put(id, client.clone(), now + CLIENT_TTL);
                 }
                 Ok(found)
             }

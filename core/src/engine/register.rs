@@ -188,7 +188,7 @@ impl AuthorizationServer {
         let key = deleted_client_key(client.client_id.as_str());
         let until = self.clock.now() + self.config.access_token_ttl;
         self.storage.revoke_access(&key, until).await?;
-        self.revocations.put(&key, true, until);
+        self.revocations.put(key, true, until);
         self.verified.forget_all();
         self.storage.delete_client(&client.client_id).await?;
         self.clients.forget(&client.client_id);

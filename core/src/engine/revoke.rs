@@ -1,9 +1,6 @@
 //! Token revocation (RFC 7009) and introspection (RFC 7662), and the revoked-token check of this
 //! server's resource endpoints with its cache.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use super::AuthorizationServer;
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
@@ -14,39 +11,8 @@ use crate::signer::Expectations;
 /// How long "not revoked" is believed without asking storage again: the longest a revocation on
 /// another replica can go unnoticed here.
 pub(crate) const NOT_REVOKED_TTL: i64 = 5;
-/// Most entries the cache holds before it starts afresh.
-const CACHE_LIMIT: usize = 65_536;
-
-/// What storage said about access-token ids, kept briefly so a token check rarely costs a read.
-#[derive(Default)]
-pub(crate) struct RevocationCache {
-    /// jti → (revoked, believed until).
-    entries: Mutex<HashMap<String, (bool, UnixTime)>>,
-}
-
-impl RevocationCache {
-    pub(crate) fn get(&self, jti: &str, now: UnixTime) -> Option<bool> {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries
-            .get(jti)
-            .filter(|(_, until)| *until > now)
-            .map(|(revoked, _)| *revoked)
-    }
-
-    pub(crate) fn put(&self, jti: &str, revoked: bool, until: UnixTime) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if entries.len() >= CACHE_LIMIT {
-            entries.clear();
-        }
-        entries.insert(jti.to_owned(), (revoked, until));
-    }
-}
+/// Most token ids the revocation cache holds before it starts afresh.
+pub(crate) const REVOCATION_CACHE_LIMIT: usize = 65_536;
 
 /// Which kind of token a revocation or introspection request names (`token_type_hint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +67,7 @@ impl AuthorizationServer {
         }
         let revoked = self.storage.is_access_revoked(jti, now).await?;
         let until = if revoked { exp } else { now + NOT_REVOKED_TTL };
-        self.revocations.put(jti, revoked, until);
+        self.revocations.put(jti.to_owned(), revoked, until);
         Ok(revoked)
     }
 
@@ -131,7 +97,7 @@ impl AuthorizationServer {
         if let Some(claims) = self.own_access_claims(token) {
             if claims.client_id == client.client_id.as_str() {
                 self.storage.revoke_access(&claims.jti, claims.exp).await?;
-                self.revocations.put(&claims.jti, true, claims.exp);
+                self.revocations.put(claims.jti.clone(), true, claims.exp);
                 self.verified.forget(token);
             }
             return Ok(());

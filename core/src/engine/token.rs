@@ -243,7 +243,7 @@ impl AuthorizationServer {
             .revoke_access(&used.access_jti, used.access_expires_at)
             .await?;
         self.revocations
-            .put(&used.access_jti, true, used.access_expires_at);
+            .put(used.access_jti.clone(), true, used.access_expires_at);
         self.verified.forget_all();
         if let Some(family) = &used.family_id {
             self.storage.revoke_family(family).await?;
