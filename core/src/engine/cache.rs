@@ -1,5 +1,6 @@
 //! A small bounded map whose entries are believed until a given time: the engine keeps storage
-//! answers in it (revoked token ids, registered clients) so that hot paths rarely read storage.
+//! answers in it (revoked token ids, registered clients, verified tokens) so that hot paths rarely
+//! read storage or check a signature.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -48,6 +49,11 @@ impl<K: Hash + Eq, V: Clone> TimedCache<K, V> {
             entries.clear();
         }
         entries.insert(key, (value, until));
+    }
+
+    /// Forgets every entry.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
     }
 
     /// Forgets `key`.

@@ -79,7 +79,8 @@ pub struct AuthorizationServer {
     documents: Option<ClientDocuments>,
     /// Access-token ids (and deleted clients) → whether revoked, as storage last said.
     revocations: cache::TimedCache<String, bool>,
-    verified: verify::VerifiedTokens,
+    /// Access tokens whose signature was checked, by the hash of their text, until they expire.
+    verified: cache::TimedCache<[u8; 32], verify::Verified>,
     /// Registered clients as storage last said, for [`CLIENT_TTL`] seconds.
     clients: cache::TimedCache<ClientId, Client>,
 }
@@ -109,7 +110,7 @@ impl AuthorizationServer {
             clock,
             documents: None,
             revocations: cache::TimedCache::new(revoke::REVOCATION_CACHE_LIMIT),
-            verified: verify::VerifiedTokens::default(),
+            verified: cache::TimedCache::new(verify::VERIFIED_LIMIT),
             clients: cache::TimedCache::new(CLIENT_CACHE_LIMIT),
         }
     }

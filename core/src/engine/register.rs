@@ -189,7 +189,7 @@ impl AuthorizationServer {
         let until = self.clock.now() + self.config.access_token_ttl;
         self.storage.revoke_access(&key, until).await?;
         self.revocations.put(key, true, until);
-        self.verified.forget_all();
+        self.verified.clear();
         self.storage.delete_client(&client.client_id).await?;
         self.clients.forget(&client.client_id);
         Ok(())

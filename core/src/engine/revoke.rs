@@ -98,7 +98,7 @@ impl AuthorizationServer {
             if claims.client_id == client.client_id.as_str() {
                 self.storage.revoke_access(&claims.jti, claims.exp).await?;
                 self.revocations.put(claims.jti.clone(), true, claims.exp);
-                self.verified.forget(token);
+                self.verified.forget(&super::verify::key_of(token));
             }
             return Ok(());
         }

@@ -244,7 +244,7 @@ impl AuthorizationServer {
             .await?;
         self.revocations
             .put(used.access_jti.clone(), true, used.access_expires_at);
-        self.verified.forget_all();
+        self.verified.clear();
         if let Some(family) = &used.family_id {
             self.storage.revoke_family(family).await?;
         }

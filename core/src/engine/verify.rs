@@ -1,8 +1,7 @@
 //! Access-token verification for this server's own resource endpoints, with a cache of tokens
 //! whose signature was already checked.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -13,59 +12,24 @@ use crate::model::{AccessClaims, Scope, ScopeSet};
 use crate::signer::Expectations;
 
 /// Most tokens the verified-token cache holds before it starts afresh.
-const VERIFIED_LIMIT: usize = 16_384;
+pub(crate) const VERIFIED_LIMIT: usize = 16_384;
 
-/// A token whose signature, issuer and audience were verified.
+/// A token whose signature, issuer and audience were verified. The engine keeps these in a
+/// [`TimedCache`](super::cache::TimedCache) keyed by the SHA-256 of the token text, each believed
+/// until the token expires: a token presented again costs a hash instead of a signature check (an
+/// Ed25519 or PASETO v4.public verification takes 30–40 µs, the hash well under one) and, for a few
+/// seconds, no revocation lookup. Every revocation made on this replica forgets the entries it
+/// concerns at once. Holding only hashes, the cache never keeps a usable token.
 #[derive(Clone)]
-struct Verified {
+pub(crate) struct Verified {
     principal: Arc<Principal>,
     claims: Arc<AccessClaims>,
     /// Until when "not revoked" is believed without asking again.
     unrevoked_until: UnixTime,
 }
 
-/// Access tokens verified recently, keyed by the SHA-256 of the token text: a token presented again
-/// costs a hash instead of a signature check (an Ed25519 or PASETO v4.public verification takes
-/// 30–40 µs, the hash well under one) and, for a few seconds, no revocation lookup. Expiry is
-/// checked on every use; the revocation answer is believed as long as the revocation cache
-/// believes it, and every revocation made on this replica empties the entries it concerns at
-/// once. Holding only hashes, the cache never keeps a usable token.
-#[derive(Default)]
-pub(crate) struct VerifiedTokens {
-    entries: Mutex<HashMap<[u8; 32], Verified>>,
-}
-
-impl VerifiedTokens {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Verified>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn get(&self, key: &[u8; 32]) -> Option<Verified> {
-        self.lock().get(key).cloned()
-    }
-
-    fn put(&self, key: [u8; 32], verified: Verified) {
-        let mut entries = self.lock();
-        if entries.len() >= VERIFIED_LIMIT {
-            entries.clear();
-        }
-        entries.insert(key, verified);
-    }
-
-    /// Forgets `token`, just revoked.
-    pub(crate) fn forget(&self, token: &str) {
-        self.lock().remove(&key_of(token));
-    }
-
-    /// Forgets every token: after a revocation known by token id or client only.
-    pub(crate) fn forget_all(&self) {
-        self.lock().clear();
-    }
-}
-
-fn key_of(token: &str) -> [u8; 32] {
+/// The verified-token cache's key for `token`.
+pub(crate) fn key_of(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -108,14 +72,12 @@ impl AuthorizationServer {
     pub async fn verify_access_token(&self, token: &str) -> Result<Principal, OAuthError> {
         let now = self.clock.now();
         let key = key_of(token);
-        let cached = self.verified.get(&key);
-        if let Some(verified) = &cached {
-            if verified.claims.exp <= now {
-                return Err(OAuthError::invalid_token("the access token has expired"));
-            }
-            if verified.unrevoked_until > now {
-                return Ok(Principal::clone(&verified.principal));
-            }
+        // An expired entry is not returned: the full check below then says why.
+        let cached = self.verified.get(&key, now);
+        if let Some(verified) = &cached
+            && verified.unrevoked_until > now
+        {
+            return Ok(Principal::clone(&verified.principal));
         }
         let (principal, claims) = match cached {
             Some(verified) => (verified.principal, verified.claims),
@@ -141,14 +103,13 @@ impl AuthorizationServer {
             return Err(OAuthError::invalid_token("the access token was revoked"));
         }
         let answer = Principal::clone(&principal);
-        self.verified.put(
-            key,
-            Verified {
-                principal,
-                claims,
-                unrevoked_until: now + super::revoke::NOT_REVOKED_TTL,
-            },
-        );
+        let expires_at = claims.exp;
+        let verified = Verified {
+            principal,
+            claims,
+            unrevoked_until: now + super::revoke::NOT_REVOKED_TTL,
+        };
+        self.verified.put(key, verified, expires_at);
         Ok(answer)
     }
 }
