@@ -47,19 +47,25 @@ pub(crate) const BEARER: &str = "bearer";
 pub(crate) const API_KEY_HEADER: &str = "api_key_header";
 pub(crate) const API_KEY_QUERY: &str = "api_key_query";
 
+/// The token of an `Authorization: Bearer <token>` header value; `None` for any other value.
+fn bearer(value: &poem::http::HeaderValue) -> Option<&str> {
+    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The request's bearer token, if it carries `Authorization: Bearer <token>`.
+pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(bearer)
+}
+
 /// Authenticates a request from any carrier; the principal or `invalid_token`.
 pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, OAuthError> {
     if let Some(value) = req.headers().get(poem::http::header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|text| {
-                let (scheme, token) = text.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                OAuthError::invalid_token("the Authorization header must be 'Bearer <token>'")
-            })?;
+        let token = bearer(value).ok_or_else(|| {
+            OAuthError::invalid_token("the Authorization header must be 'Bearer <token>'")
+        })?;
         if state.is_api_key(token) {
             return Ok(Principal::owner());
         }

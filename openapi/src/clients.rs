@@ -16,7 +16,9 @@ use poem_openapi::{
     ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
 };
 
-use crate::auth::{API_KEY_HEADER, API_KEY_QUERY, Auth, BEARER, OAUTH2, authenticate};
+use crate::auth::{
+    API_KEY_HEADER, API_KEY_QUERY, Auth, BEARER, OAUTH2, authenticate, bearer_token,
+};
 use crate::error::ErrorResponse;
 use crate::register::{ClientInformation, IssuedSecrets, RegistrationBody};
 use crate::state::AppState;
@@ -37,13 +39,7 @@ pub struct ClientManager {
 impl ClientManager {
     async fn identify(req: &Request, state: &AppState) -> Result<Self, ErrorResponse> {
         let id = ClientId::new(client_id_of(req));
-        let bearer = req
-            .headers()
-            .get(poem::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
+        let bearer = bearer_token(req);
         if let Some(token) = bearer
             && let Some(client) = state
                 .engine

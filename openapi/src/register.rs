@@ -10,7 +10,7 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::auth::authenticate;
+use crate::auth::{authenticate, bearer_token};
 use crate::error::ErrorResponse;
 use crate::state::AppState;
 use crate::tags::ApiTags;
@@ -200,13 +200,7 @@ impl RegisterApi {
         let Some(key) = &self.state.registration_key else {
             return true;
         };
-        req.headers()
-            .get(poem::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split_once(' '))
-            .is_some_and(|(scheme, token)| {
-                scheme.eq_ignore_ascii_case("bearer") && key.matches(token.trim())
-            })
+        bearer_token(req).is_some_and(|token| key.matches(token))
     }
 }
 

@@ -344,7 +344,8 @@ async fn refresh_keys(signing: Arc<Signing>, clock: Arc<dyn Clock>) {
     }
 }
 
-fn setting(variable: &str, got: &str, expected: &str) -> Error {
+/// The one-line configuration error: `variable` got `got`, expected `expected`.
+pub(crate) fn setting(variable: &str, got: &str, expected: &str) -> Error {
     Error::Config {
         variable: variable.into(),
         got: got.into(),

@@ -8,6 +8,8 @@ use poem::listener::{RustlsCertificate, RustlsConfig};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::app::setting;
+
 /// A certificate chain and its private key, both PEM, checked to belong together.
 pub struct TlsIdentity {
     cert_pem: Vec<u8>,
@@ -31,7 +33,7 @@ impl TlsIdentity {
     /// A fresh self-signed certificate for `hosts` (names or IP addresses).
     pub fn self_signed(hosts: Vec<String>) -> Result<Self, Error> {
         let made = rcgen::generate_simple_self_signed(hosts).map_err(|e| {
-            config(
+            setting(
                 "MCP_SSL_CERT_FILE",
                 "unset",
                 &format!("a certificate file: no self-signed one could be made ({e})"),
@@ -64,14 +66,14 @@ impl TlsIdentity {
             .ok()
             .filter(|chain: &Vec<_>| !chain.is_empty())
             .ok_or_else(|| {
-                config(
+                setting(
                     "MCP_SSL_CERT_FILE",
                     cert_file,
                     "a PEM file with the certificate chain (BEGIN CERTIFICATE)",
                 )
             })?;
         let key = PrivateKeyDer::from_pem_slice(&self.key_pem).map_err(|_| {
-            config(
+            setting(
                 "MCP_SSL_KEY_FILE",
                 key_file,
                 "a PEM file with the private key (PKCS#8, PKCS#1 or SEC1)",
@@ -83,7 +85,7 @@ impl TlsIdentity {
         .with_safe_default_protocol_versions()
         .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
         .map_err(|e| {
-            config(
+            setting(
                 "MCP_SSL_KEY_FILE",
                 key_file,
                 &format!("the private key of the certificate in MCP_SSL_CERT_FILE ({e})"),
@@ -95,18 +97,10 @@ impl TlsIdentity {
 
 fn read(variable: &str, path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| {
-        config(
+        setting(
             variable,
             &path.display().to_string(),
             &format!("a readable PEM file ({e})"),
         )
     })
-}
-
-fn config(variable: &str, got: &str, expected: &str) -> Error {
-    Error::Config {
-        variable: variable.into(),
-        got: got.into(),
-        expected: expected.into(),
-    }
 }
