@@ -4,15 +4,16 @@
 
 use std::sync::Arc;
 
-use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
+use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::Request;
+use poem::http::StatusCode;
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Form, Html};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
-use crate::consent_page::{ConsentPage, canonical};
+use crate::consent_page::{ConsentPage, canonical, policy};
 use crate::error::ErrorResponse;
 use crate::state::AppState;
 use crate::tags::ApiTags;
@@ -90,14 +91,17 @@ pub struct AuthorizeApi {
     pub state: Arc<AppState>,
 }
 
-const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+/// The consent page's referrer policy: its URL (state, challenge) is never sent elsewhere, while
+/// its own form still carries the real `Origin` (under `no-referrer` browsers send `Origin: null`,
+/// which the origin check refuses).
+const REFERRER_POLICY: &str = "same-origin";
 
 #[OpenApi(tag = "ApiTags::OAuth")]
 impl AuthorizeApi {
     /// Start an authorization (code flow with PKCE S256)
     ///
-    /// An unknown client or unregistered redirect URI is answered here and never redirected.
+    /// An unknown client or unregistered redirect URI is answered here and never redirected:
+    /// with an HTML page when the request accepts `text/html` (a browser), else JSON.
     #[oai(path = "/oauth/authorize", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn authorize(
@@ -135,7 +139,7 @@ impl AuthorizeApi {
             code_challenge_method: code_challenge_method.0,
             resource: resource.0,
         };
-        let validated = match self.validate(&request).await? {
+        let validated = match self.validate(req, &request).await? {
             Ok(validated) => validated,
             Err(redirect) => return Ok(redirect),
         };
@@ -145,19 +149,7 @@ impl AuthorizeApi {
                 .await
                 .map(AuthorizeResponse::Redirect);
         }
-        let now = self.state.engine.clock().now();
-        let csrf_token = self.state.consent_seal.seal(&canonical(&request), now);
-        let page = ConsentPage {
-            request: &request,
-            validated: &validated,
-            csrf_token: &csrf_token,
-        };
-        Ok(AuthorizeResponse::Consent(
-            Html(page.render(None)),
-            CSP.into(),
-            "DENY".into(),
-            "no-referrer".into(),
-        ))
+        Ok(self.consent_page(&request, &validated, None))
     }
 
     /// Approve or deny an authorization (the consent page's form)
@@ -188,7 +180,7 @@ impl AuthorizeApi {
                 "the consent form is forged, altered or expired; start the authorization again",
             )));
         }
-        let validated = match self.validate(&request).await? {
+        let validated = match self.validate(req, &request).await? {
             Ok(validated) => validated,
             Err(redirect) => return Ok(redirect),
         };
@@ -199,10 +191,10 @@ impl AuthorizeApi {
             tracing::warn!(client_id = %validated.client.client_id, "consent attempts exhausted");
             return Err(self.state.challenge.render_with_status(
                 &OAuthError::new(
-                    mcp_oauth_core::ErrorCode::TemporarilyUnavailable,
+                    ErrorCode::TemporarilyUnavailable,
                     format!("too many approval attempts from this address; retry in {wait} s"),
                 ),
-                Some(poem::http::StatusCode::TOO_MANY_REQUESTS),
+                Some(StatusCode::TOO_MANY_REQUESTS),
             ));
         }
         match form.decision.as_str() {
@@ -222,18 +214,10 @@ impl AuthorizeApi {
             }
             "approve" => {
                 tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong API key");
-                let csrf_token = self.state.consent_seal.seal(&canonical(&request), now);
-                let page = ConsentPage {
-                    request: &request,
-                    validated: &validated,
-                    csrf_token: &csrf_token,
-                };
-                let html = page.render(Some("That API key is not correct."));
-                Ok(AuthorizeResponse::ConsentRejected(
-                    Html(html),
-                    CSP.into(),
-                    "DENY".into(),
-                    "no-referrer".into(),
+                Ok(self.consent_page(
+                    &request,
+                    &validated,
+                    Some("That API key is not correct."),
                 ))
             }
             _ => Err(self.state.fail(OAuthError::invalid_request(
@@ -248,15 +232,47 @@ impl AuthorizeApi {
     /// for an error to show here.
     async fn validate(
         &self,
+        req: &Request,
         request: &AuthorizationRequest,
     ) -> Result<Result<ValidatedAuthorization, AuthorizeResponse>, ErrorResponse> {
-        match self.state.engine.validate_authorization(request).await {
+        let issuer = self.state.site.issuer_for(req);
+        match self.state.engine.validate_authorization(request, issuer).await {
             Ok(validated) => Ok(Ok(validated)),
             Err(AuthorizeFailure::Redirect(error, url)) => {
                 tracing::info!(error = %error.code, "authorization request refused");
                 Ok(Err(AuthorizeResponse::Redirect(url)))
             }
+            // Nobody authenticates a client here: an unknown one is a bad request, never a
+            // `WWW-Authenticate: Basic` challenge (which pops up the browser's password dialog).
+            Err(AuthorizeFailure::NotRedirectable(error)) if error.code == ErrorCode::InvalidClient => {
+                Err(self.state.challenge.render_with_status(&error, Some(StatusCode::BAD_REQUEST)))
+            }
             Err(AuthorizeFailure::NotRedirectable(error)) => Err(self.state.fail(error)),
+        }
+    }
+
+    /// The consent page for `validated` (with an `error` line after a failed attempt), under a
+    /// policy that lets its form reach exactly the validated redirect target.
+    fn consent_page(
+        &self,
+        request: &AuthorizationRequest,
+        validated: &ValidatedAuthorization,
+        error: Option<&str>,
+    ) -> AuthorizeResponse {
+        let now = self.state.engine.clock().now();
+        let csrf_token = self.state.consent_seal.seal(&canonical(request), now);
+        let page = ConsentPage {
+            issuer: &validated.issuer,
+            request,
+            validated,
+            csrf_token: &csrf_token,
+        };
+        let html = Html(page.render(error));
+        let csp = policy(&validated.redirect_uri);
+        let (frame, referrer) = ("DENY".to_owned(), REFERRER_POLICY.to_owned());
+        match error {
+            None => AuthorizeResponse::Consent(html, csp, frame, referrer),
+            Some(_) => AuthorizeResponse::ConsentRejected(html, csp, frame, referrer),
         }
     }
 

@@ -1,8 +1,40 @@
-//! The consent page: names the client, where the answer goes and each scope; every value from the
-//! client is HTML-escaped.
+//! The consent page: names this server, the client, the host the answer goes to (with a warning
+//! when that is this very machine) and each scope; every value from the client is HTML-escaped.
+//! Its Content-Security-Policy lets the form reach this server and, after it, exactly the
+//! validated redirect target: `form-action` also governs the redirect that follows the POST.
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use mcp_oauth_core::engine::{AuthorizationRequest, ValidatedAuthorization};
+use mcp_oauth_core::model::{RedirectKind, RedirectUri};
+use url::Url;
+
+use crate::pages::frame;
+
+/// The consent page's Content-Security-Policy for an answer sent to `redirect_uri`: no script,
+/// its own inline style, this server's images, never framed, and the form allowed to post here
+/// and to be redirected to the redirect target's origin (or, for a private-use scheme, that
+/// scheme) and nowhere else.
+pub fn policy(redirect_uri: &str) -> String {
+    let target = Url::parse(redirect_uri)
+        .ok()
+        .and_then(|url| match url.scheme() {
+            "http" | "https" => {
+                let host = url.host_str()?;
+                Some(match url.port() {
+                    Some(port) => format!("{}://{host}:{port}", url.scheme()),
+                    None => format!("{}://{host}", url.scheme()),
+                })
+            }
+            scheme => Some(format!("{scheme}:")),
+        })
+        // Parsed hosts and schemes hold no spaces or semicolons; refuse anything else anyway.
+        .filter(|source| !source.contains([' ', ';', ',', '\'', '"']))
+        .unwrap_or_default();
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; \
+         form-action 'self' {target}; frame-ancestors 'none'"
+    )
+}
 
 /// The canonical form of an authorization request: what the consent form's anti-forgery token
 /// binds. Absent and empty parameters differ.
@@ -29,6 +61,8 @@ pub fn canonical(request: &AuthorizationRequest) -> String {
 
 /// The page for one pending authorization.
 pub struct ConsentPage<'a> {
+    /// This server's issuer, as the browser reached it: the page names the server.
+    pub issuer: &'a str,
     /// The request as received (re-posted in hidden fields).
     pub request: &'a AuthorizationRequest,
     /// The validated request (what is shown).
@@ -65,10 +99,28 @@ impl ConsentPage<'_> {
             })
             .collect();
         // The registered URI the request matched has the same host (only loopback ports vary).
-        let host = client
-            .redirect_uri_for(&self.validated.redirect_uri)
-            .map(|uri| uri.host())
+        let registered = client.redirect_uri_for(&self.validated.redirect_uri);
+        let host = registered
+            .map(RedirectUri::host)
             .unwrap_or_else(|| self.validated.redirect_uri.clone());
+        let destination = match registered.map(RedirectUri::kind) {
+            Some(RedirectKind::Loopback) => format!(
+                "<p class=\"warning\">If you approve, the answer goes to <b>{}</b>: a program on \
+                 <b>this computer</b>, not a web site. Approve only if you have just started this \
+                 application here yourself.</p>",
+                text(&host)
+            ),
+            Some(RedirectKind::PrivateUse) => format!(
+                "<p class=\"warning\">If you approve, the answer goes to the application that \
+                 handles <b>{}</b> links on this computer. Approve only if you have just started \
+                 it yourself.</p>",
+                text(self.validated.redirect_uri.split(':').next().unwrap_or_default())
+            ),
+            _ => format!(
+                "<p>If you approve, you will be sent back to <b>{}</b>.</p>",
+                text(&host)
+            ),
+        };
         let hidden: String = [
             ("response_type", &self.request.response_type),
             ("client_id", &self.request.client_id),
@@ -92,31 +144,55 @@ impl ConsentPage<'_> {
         let error = error
             .map(|e| format!("<p class=\"error\">{}</p>", text(e)))
             .unwrap_or_default();
-        format!(
-            r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Authorize {name}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}}
-.muted{{color:#555}}.error{{color:#b00020;font-weight:bold}}button{{padding:.5rem 1rem;margin-right:.5rem}}
-input[type=password]{{width:100%;padding:.4rem}}</style></head>
-<body>
-<h1>Authorize {name}</h1>
+        let body = format!(
+            r#"<h1>Authorize {name}</h1>
+<p class="muted">MCP Memory Service at <b>{issuer}</b></p>
 <p><b>{name}</b> (client id <code>{client_id}</code>) wants access to your memory service.</p>
 {homepage}
 <p>It asks for:</p><ul>{scopes}</ul>
-<p>If you approve, you will be sent back to <b>{host}</b>.</p>
+{destination}
 {error}
 <form method="post" action="authorize">
 {hidden}<input type="hidden" name="csrf_token" value="{csrf}">
 <p><label>API key (MCP_API_KEY)<br><input type="password" name="api_key" autocomplete="current-password"></label></p>
 <button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button>
-</form>
-</body></html>"#,
+</form>"#,
             name = text(name),
+            issuer = text(self.issuer),
             client_id = text(client.client_id.as_str()),
-            host = text(&host),
             csrf = attr(self.csrf_token),
-        )
+        );
+        frame(&format!("Authorize {name}"), &body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::policy;
+
+    #[test]
+    fn the_form_may_reach_exactly_the_redirect_target() {
+        let csp = |uri: &str| {
+            policy(uri)
+                .split("; ")
+                .find(|d| d.starts_with("form-action"))
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            csp("http://localhost:3118/callback"),
+            "form-action 'self' http://localhost:3118"
+        );
+        assert_eq!(
+            csp("https://claude.ai/api/mcp/auth_callback"),
+            "form-action 'self' https://claude.ai"
+        );
+        assert_eq!(
+            csp("cursor://anysphere.cursor-mcp/oauth/callback"),
+            "form-action 'self' cursor:"
+        );
+        assert_eq!(csp("http://[::1]:5000/cb"), "form-action 'self' http://[::1]:5000");
+        assert!(policy("https://a.example/").contains("frame-ancestors 'none'"));
     }
 }

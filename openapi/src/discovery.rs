@@ -1,7 +1,11 @@
 //! Discovery: authorization-server metadata (RFC 8414) at every path MCP clients try, and
-//! protected-resource metadata (RFC 9728). Both documents are built once at start.
+//! protected-resource metadata (RFC 9728). Both documents are built once at start, for the issuer
+//! and for each of its loopback aliases: a client that reached the server as `127.0.0.1` reads
+//! documents naming `127.0.0.1`, as the TypeScript SDK and RFC 8414 §3.3 require.
 
 use std::sync::Arc;
+
+use poem::Request;
 
 use mcp_oauth_core::model::{AuthMethod, GrantType, Scope};
 use poem_openapi::payload::Json;
@@ -126,24 +130,59 @@ impl ProtectedResourceMetadata {
     }
 }
 
-/// The discovery endpoints.
-pub struct DiscoveryApi {
+/// The documents of one issuer.
+struct Documents {
+    issuer: String,
     server: AuthorizationServerMetadata,
     resource: ProtectedResourceMetadata,
+}
+
+/// The discovery endpoints.
+pub struct DiscoveryApi {
+    state: Arc<AppState>,
+    /// The issuer's documents first, then each alias's.
+    documents: Vec<Documents>,
 }
 
 impl DiscoveryApi {
     /// The endpoints, with their documents built once from `state`.
     pub fn new(state: &Arc<AppState>) -> Self {
         let jwks = !state.engine.signer().public_keys().is_empty();
+        let documents = state
+            .engine
+            .config()
+            .issuers()
+            .map(|issuer| Documents {
+                issuer: issuer.to_owned(),
+                server: AuthorizationServerMetadata::new(
+                    issuer,
+                    jwks,
+                    state.engine.supports_client_documents(),
+                ),
+                resource: ProtectedResourceMetadata::new(issuer),
+            })
+            .collect();
         Self {
-            server: AuthorizationServerMetadata::new(
-                state.issuer(),
-                jwks,
-                state.engine.supports_client_documents(),
-            ),
-            resource: ProtectedResourceMetadata::new(state.issuer()),
+            state: state.clone(),
+            documents,
         }
+    }
+
+    /// The documents for the issuer `req` reached the server by.
+    fn documents(&self, req: &Request) -> &Documents {
+        let issuer = self.state.site.issuer_for(req);
+        self.documents
+            .iter()
+            .find(|documents| documents.issuer == issuer)
+            .unwrap_or(&self.documents[0])
+    }
+
+    fn server(&self, req: &Request) -> Json<AuthorizationServerMetadata> {
+        Json(self.documents(req).server.clone())
+    }
+
+    fn resource(&self, req: &Request) -> Json<ProtectedResourceMetadata> {
+        Json(self.documents(req).resource.clone())
     }
 }
 
@@ -151,43 +190,43 @@ impl DiscoveryApi {
 impl DiscoveryApi {
     /// Authorization-server metadata (RFC 8414)
     #[oai(path = "/.well-known/oauth-authorization-server", method = "get")]
-    async fn authorization_server(&self) -> Json<AuthorizationServerMetadata> {
-        Json(self.server.clone())
+    async fn authorization_server(&self, req: &Request) -> Json<AuthorizationServerMetadata> {
+        self.server(req)
     }
 
     /// Authorization-server metadata for the `/mcp` resource (RFC 8414 §3.1 path insertion)
     #[oai(path = "/.well-known/oauth-authorization-server/mcp", method = "get")]
-    async fn authorization_server_mcp(&self) -> Json<AuthorizationServerMetadata> {
-        Json(self.server.clone())
+    async fn authorization_server_mcp(&self, req: &Request) -> Json<AuthorizationServerMetadata> {
+        self.server(req)
     }
 
     /// The same metadata at the OpenID Connect discovery path, which some MCP clients try
     #[oai(path = "/.well-known/openid-configuration", method = "get")]
-    async fn openid_configuration(&self) -> Json<AuthorizationServerMetadata> {
-        Json(self.server.clone())
+    async fn openid_configuration(&self, req: &Request) -> Json<AuthorizationServerMetadata> {
+        self.server(req)
     }
 
     /// The same metadata at the OpenID Connect path with `/mcp` inserted
     #[oai(path = "/.well-known/openid-configuration/mcp", method = "get")]
-    async fn openid_configuration_mcp(&self) -> Json<AuthorizationServerMetadata> {
-        Json(self.server.clone())
+    async fn openid_configuration_mcp(&self, req: &Request) -> Json<AuthorizationServerMetadata> {
+        self.server(req)
     }
 
     /// The same metadata at the OpenID Connect path appended to `/mcp`
     #[oai(path = "/mcp/.well-known/openid-configuration", method = "get")]
-    async fn mcp_openid_configuration(&self) -> Json<AuthorizationServerMetadata> {
-        Json(self.server.clone())
+    async fn mcp_openid_configuration(&self, req: &Request) -> Json<AuthorizationServerMetadata> {
+        self.server(req)
     }
 
     /// Protected-resource metadata (RFC 9728)
     #[oai(path = "/.well-known/oauth-protected-resource", method = "get")]
-    async fn protected_resource(&self) -> Json<ProtectedResourceMetadata> {
-        Json(self.resource.clone())
+    async fn protected_resource(&self, req: &Request) -> Json<ProtectedResourceMetadata> {
+        self.resource(req)
     }
 
     /// Protected-resource metadata of the `/mcp` resource (RFC 9728 §3.1 path insertion)
     #[oai(path = "/.well-known/oauth-protected-resource/mcp", method = "get")]
-    async fn protected_resource_mcp(&self) -> Json<ProtectedResourceMetadata> {
-        Json(self.resource.clone())
+    async fn protected_resource_mcp(&self, req: &Request) -> Json<ProtectedResourceMetadata> {
+        self.resource(req)
     }
 }

@@ -15,35 +15,38 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 /// The client id Swagger UI authorizes as.
 pub const SWAGGER_CLIENT_ID: &str = "swagger-ui";
 
-/// Registers the `swagger-ui` public client (redirect URI `{issuer}/docs/oauth-receiver.html`)
-/// unless it exists.
+/// Registers the `swagger-ui` public client, redirecting to `{issuer}/docs/oauth-receiver.html`
+/// under the issuer and each of its aliases, or brings the stored one up to date (the issuer may
+/// have changed since it was stored).
 pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_core::Result<()> {
-    let issuer = &engine.config().issuer;
-    let redirect =
-        RedirectUri::parse(&format!("{issuer}/docs/oauth-receiver.html")).map_err(|e| {
-            Error::Config {
-                variable: "MCP_OAUTH_ISSUER".into(),
-                got: issuer.clone(),
-                expected: format!(
-                    "an http(s) URL usable as a redirect base ({})",
-                    e.description
-                ),
-            }
-        })?;
+    let redirect_uris = engine
+        .config()
+        .issuers()
+        .map(|issuer| {
+            RedirectUri::parse(&format!("{issuer}/docs/oauth-receiver.html")).map_err(|e| {
+                Error::Config {
+                    variable: "MCP_OAUTH_ISSUER".into(),
+                    got: issuer.to_owned(),
+                    expected: format!(
+                        "an http(s) URL usable as a redirect base ({})",
+                        e.description
+                    ),
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let id = ClientId::new(SWAGGER_CLIENT_ID);
-    if let Some(existing) = engine.storage().client(&id).await? {
-        if !existing.redirect_uris.contains(&redirect) {
-            tracing::warn!(
-                "the stored swagger-ui client redirects elsewhere than {redirect}; Swagger UI's \
-                 Authorize button will not work until the issuer matches its first start"
-            );
-        }
+    let existing = engine.storage().client(&id).await?;
+    if existing
+        .as_ref()
+        .is_some_and(|client| client.redirect_uris == redirect_uris)
+    {
         return Ok(());
     }
     let client = Client {
         client_id: id,
         secret_hash: None,
-        redirect_uris: vec![redirect],
+        redirect_uris,
         grant_types: vec![GrantType::AuthorizationCode],
         auth_method: AuthMethod::None,
         scope: [Scope::Read, Scope::Write, Scope::Admin]
@@ -53,10 +56,17 @@ pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_
             client_name: Some("Swagger UI of this server".into()),
             ..ClientProfile::default()
         },
-        issued_at: engine.clock().now(),
+        issued_at: existing
+            .as_ref()
+            .map_or_else(|| engine.clock().now(), |client| client.issued_at),
         registration_token_hash: None,
     };
-    match engine.storage().insert_client(&client).await {
+    let stored = match existing {
+        Some(_) => engine.storage().update_client(&client).await.map(|_| ()),
+        None => engine.storage().insert_client(&client).await,
+    };
+    match stored {
+        // Another replica stored it at the same moment.
         Ok(()) | Err(Error::Conflict(_)) => Ok(()),
         Err(other) => Err(other),
     }

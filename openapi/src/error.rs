@@ -68,8 +68,8 @@ impl Challenge {
         self.render_with_status(error, None)
     }
 
-    /// Like [`render`](Self::render), with a status other than the code's own (404, 405, 413, 415
-    /// for `invalid_request`).
+    /// Like [`render`](Self::render), with a status other than the code's own (400 for
+    /// `invalid_client` where no client authenticates; 404, 405, 413, 415 for `invalid_request`).
     pub fn render_with_status(
         &self,
         error: &OAuthError,
@@ -90,6 +90,7 @@ impl Challenge {
             )
         };
         match status {
+            Some(StatusCode::BAD_REQUEST) => return ErrorResponse::BadRequest(body),
             Some(StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) => {
                 return ErrorResponse::NotFound(body);
             }

@@ -17,11 +17,11 @@ mod health;
 mod keys;
 mod memories;
 mod middleware;
+mod pages;
 mod rate_limit;
-
 mod register;
 mod revoke;
-
+mod site;
 mod state;
 mod tags;
 mod token;
@@ -33,6 +33,7 @@ pub use discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 pub use docs::{SWAGGER_CLIENT_ID, register_swagger_client};
 pub use error::{Challenge, ErrorBody, ErrorResponse};
 pub use rate_limit::RateLimit;
+pub use site::{CorsOrigins, Site};
 pub use state::AppState;
 
 use poem::{Endpoint, EndpointExt, Route};
@@ -89,8 +90,8 @@ pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
     )
 }
 
-/// Every route of the HTTP surface, with the shared middleware, and `mcp` (the MCP endpoint, which
-/// this crate does not know) at `/mcp`. `oauth_enabled: false` answers 404 on the OAuth and
+/// Every route of the HTTP surface, with the shared middleware and CORS, the landing page and
+/// favicon, and `mcp` (the MCP endpoint, which this crate does not know) at `/mcp` (and `/mcp/`). `oauth_enabled: false` answers 404 on the OAuth and
 /// discovery routes (API key only, like `MCP_OAUTH_ENABLED=false`).
 pub fn endpoint(
     state: Arc<AppState>,
@@ -104,11 +105,23 @@ pub fn endpoint(
         let swagger = service.swagger_ui().map_to_response().boxed();
         (swagger, service.swagger_ui_html())
     });
+    let landing_state = state.clone();
     let route = Route::new()
+        .at(
+            "/",
+            poem::get(poem::endpoint::make_sync(move |req| {
+                pages::landing(&req, &landing_state)
+            })),
+        )
+        .at(
+            "/favicon.ico",
+            poem::get(poem::endpoint::make_sync(|_| pages::favicon())),
+        )
         .at("/mcp", mcp)
         .at("/openapi.json", service.spec_endpoint())
         .at("/openapi.yaml", service.spec_endpoint_yaml())
         .nest("/docs", docs)
-        .nest("/", service);
+        .nest("/", service)
+        .with(state.site.cors());
     middleware::Shared::new(route, state, oauth_enabled)
 }

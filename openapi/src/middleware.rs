@@ -1,23 +1,31 @@
-//! What every route shares: the app state in the request, body-size limits, RFC-shaped JSON for
-//! every error (including the framework's parse, size, routing and method errors, and panics),
-//! `Cache-Control: no-store` on OAuth answers, and the `MCP_OAUTH_ENABLED=false` switch.
+//! What every route shares: the `Host` check (DNS rebinding), the app state in the request,
+//! body-size limits, RFC-shaped JSON for every error (including the framework's parse, size,
+//! routing, method and CORS errors, and panics) or an HTML page where a person is looking,
+//! `Cache-Control: no-store` on OAuth answers, challenges that name the loopback alias the client
+//! used, `/mcp/` as `/mcp`, and the `MCP_OAUTH_ENABLED=false` switch.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use mcp_oauth_core::ErrorCode;
-use poem::error::ReadBodyError;
-use poem::http::{HeaderValue, StatusCode, header};
+use poem::error::{CorsError, ReadBodyError};
+use poem::http::{HeaderValue, Method, StatusCode, Uri, header};
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 
 use crate::error::{ErrorBody, SCOPE_HINT};
+use crate::pages;
 use crate::state::AppState;
 
 /// Largest request body on OAuth and discovery routes.
 const OAUTH_BODY_LIMIT: usize = 16 * 1024;
 /// Largest request body elsewhere (memory content is at most 100,000 characters).
 const API_BODY_LIMIT: usize = 1024 * 1024;
+/// The endpoint people reach in a browser: its errors are pages for those who ask for HTML.
+const BROWSER_PATH: &str = "/oauth/authorize";
+/// The one route any `Host` may reach: health probes (a load balancer's or Kubernetes') name the
+/// server by its address, and the answer tells a rebinding page nothing.
+const HEALTH_PATH: &str = "/api/health";
 
 /// Which part of the surface a path belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -96,7 +104,8 @@ impl<E: Endpoint> Shared<E> {
     /// shares the proxy's address: size the limit for it, or limit at the proxy).
     fn rate_limited(&self, req: &Request) -> Option<u64> {
         let limit = self.state.rate_limit.as_ref()?;
-        let limited = matches!(
+        let limited = req.method() != Method::OPTIONS
+            && matches!(
             req.uri().path(),
             "/oauth/register"
                 | "/oauth/authorize"
@@ -109,8 +118,16 @@ impl<E: Endpoint> Shared<E> {
     }
 
     /// The JSON answer for an error the framework raised.
-    fn framework_error(&self, error: poem::Error, area: Area) -> Response {
+    fn framework_error(&self, error: poem::Error, area: Area, origin: Option<&str>) -> Response {
         let status = error.status();
+        if error.is::<CorsError>() {
+            let description = format!(
+                "the Origin {} may not call this server (MCP_CORS_ORIGINS), or asked for a \
+                 method or header it does not take",
+                origin.unwrap_or("(none)")
+            );
+            return self.error(StatusCode::FORBIDDEN, ErrorCode::InvalidRequest, description);
+        }
         let (code, description) = match status {
             s if s.is_server_error() => {
                 tracing::error!(%error, "internal error");
@@ -158,7 +175,39 @@ impl<E: Endpoint> Endpoint for Shared<E> {
 
 impl<E: Endpoint> Shared<E> {
     async fn answer(&self, mut req: Request) -> Response {
+        if req.uri().path() != HEALTH_PATH && !self.state.site.host_allowed(&req) {
+            let description = "this server does not answer to that Host name; set \
+                               MCP_OAUTH_ISSUER to the URL clients use";
+            return self.error(StatusCode::FORBIDDEN, ErrorCode::InvalidRequest, description.into());
+        }
+        if req.uri().path() == "/mcp/" {
+            // Load balancers and some clients add the slash.
+            let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+            if let Ok(uri) = format!("/mcp{query}").parse::<Uri>() {
+                *req.uri_mut() = uri;
+            }
+        }
         let area = Area::of(req.uri().path());
+        let person = req.uri().path() == BROWSER_PATH && pages::accepts_html(&req);
+        let alias = self.alias_of(&req);
+        let mut response = self.respond(req, area).await;
+        if person && (response.status().is_client_error() || response.status().is_server_error()) {
+            response = into_page(response).await;
+        }
+        if let Some(alias) = alias {
+            self.name_alias_in_challenge(&mut response, &alias);
+        }
+        if area != Area::Other {
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+
+    /// The answer of the routes, or of the switch, limit or body check that stops the request
+    /// first.
+    async fn respond(&self, mut req: Request, area: Area) -> Response {
         if !self.oauth_enabled && area != Area::Other {
             let description = "OAuth is disabled on this server (MCP_OAUTH_ENABLED=false)";
             return self.error(
@@ -197,28 +246,74 @@ impl<E: Endpoint> Shared<E> {
                 );
             }
         }
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         req.extensions_mut().insert(self.state.clone());
-        let mut response = match self.inner.call(req).await {
+        let response = match self.inner.call(req).await {
             Ok(response) => response.into_response(),
             Err(error) if error.is_from_response() => error.into_response(),
-            Err(error) => self.framework_error(error, area),
+            Err(error) => self.framework_error(error, area, origin.as_deref()),
         };
         if response.status().is_server_error() && !is_json(&response) {
             // A panic caught by CatchPanic, or a framework 5xx with a plain body.
             tracing::error!(status = %response.status(), "internal error");
-            response = self.error(
+            return self.error(
                 response.status(),
                 ErrorCode::ServerError,
                 "the server met an internal error".into(),
             );
         }
-        if area != Area::Other {
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
         response
     }
+
+    /// The issuer the request reached the server by, when it is not the issuer itself.
+    fn alias_of(&self, req: &Request) -> Option<String> {
+        let issuer = self.state.site.issuer_for(req);
+        (issuer != self.state.issuer()).then(|| issuer.to_owned())
+    }
+
+    /// Points a bearer challenge's `resource_metadata` at the alias the client used, so that it
+    /// finds protected-resource metadata naming the URL it was given.
+    fn name_alias_in_challenge(&self, response: &mut Response, alias: &str) {
+        let Some(challenge) = response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|value| value.to_str().ok())
+        else {
+            return;
+        };
+        let ours = format!("resource_metadata=\"{}/", self.state.issuer());
+        let theirs = format!("resource_metadata=\"{alias}/");
+        if let Ok(value) = HeaderValue::from_str(&challenge.replace(&ours, &theirs)) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+}
+
+/// A JSON error answer turned into the error page, for a person's browser.
+async fn into_page(response: Response) -> Response {
+    if !is_json(&response) {
+        return response;
+    }
+    let status = response.status();
+    let bytes = response.into_body().into_bytes().await.unwrap_or_default();
+    let body = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+    let field = |name: &str| {
+        body.as_ref()
+            .and_then(|body| body[name].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let body = ErrorBody {
+        error: field("error"),
+        error_description: field("error_description"),
+    };
+    pages::error_page(status, &body)
 }
 
 fn is_json(response: &Response) -> bool {

@@ -8,6 +8,7 @@ use mcp_oauth_core::secret::SecretHash;
 use mcp_oauth_core::{AuthorizationServer, Signing};
 
 use crate::error::{Challenge, ErrorResponse};
+use crate::site::Site;
 
 /// The shared state of the HTTP surface.
 pub struct AppState {
@@ -34,6 +35,8 @@ pub struct AppState {
     pub consent_attempts: crate::rate_limit::RateLimit,
     /// Renders errors with this server's bearer challenge.
     pub challenge: Challenge,
+    /// The names this server answers to and the origins that may call it.
+    pub site: Arc<Site>,
 }
 
 impl AppState {

@@ -45,7 +45,7 @@ fn engine(
             code_ttl: 600,
             refresh_token_ttl: 86_400,
             pkce: PkcePolicy::Public,
-            open_client_credentials: true,
+            issuer_aliases: Vec::new(),
         };
         AuthorizationServer::new(config, storage, Arc::new(signing), Arc::new(SystemClock))
     })
@@ -98,7 +98,7 @@ fn flows(c: &mut Criterion) {
                     ..AuthorizationRequest::default()
                 };
                 let validated = engine
-                    .validate_authorization(&request)
+                    .validate_authorization(&request, "https://memory.example")
                     .await
                     .expect("valid");
                 let redirect = engine.approve(&validated, "owner").await.expect("approve");

@@ -76,7 +76,7 @@ fn engine_verify(c: &mut Criterion) {
             code_ttl: 600,
             refresh_token_ttl: 86_400,
             pkce: PkcePolicy::Public,
-            open_client_credentials: false,
+            issuer_aliases: Vec::new(),
         };
         let engine =
             AuthorizationServer::new(config, storage, signer, Arc::new(ManualClock::new(NOW)));

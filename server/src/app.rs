@@ -13,12 +13,16 @@ use mcp_oauth_core::{
     AuthorizationServer, Clock, EngineConfig, Error, KeyStore, PluginSettings, Signing, Storage,
     UnixTime,
 };
-use mcp_oauth_openapi::{AppState, Challenge, RateLimit, register_swagger_client};
+use mcp_oauth_openapi::{
+    AppState, Challenge, CorsOrigins, RateLimit, Site, register_swagger_client,
+};
 use poem::EndpointExt;
 use poem::listener::{AcceptorExt, IntoTlsConfigStream, TcpAcceptor};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Settings, default_issuer, is_loopback_host};
+use crate::config::{
+    Settings, default_issuer, is_loopback_host, is_wildcard_host, loopback_aliases,
+};
 use crate::documents::HttpDocumentFetcher;
 use crate::listener::NoDelayAcceptor;
 use crate::plugins::{DEFAULT_STORAGE, default_signer};
@@ -63,6 +67,17 @@ impl App {
         let issuer = settings.oauth_issuer.clone().unwrap_or_else(|| {
             default_issuer(&settings.http_host, local.port(), settings.https_enabled)
         });
+        let issuer_aliases = match settings.oauth_issuer {
+            Some(_) => Vec::new(),
+            None => loopback_aliases(&issuer),
+        };
+        if settings.oauth_issuer.is_none() && is_wildcard_host(&settings.http_host) {
+            warnings.push(format!(
+                "listening on {} without MCP_OAUTH_ISSUER: clients on other machines need it set \
+                 to the URL they reach this server by (the issuer is {issuer})",
+                settings.http_host
+            ));
+        }
         let tls = tls_identity(settings, &issuer, &mut warnings)?;
         let loopback = is_loopback_host(&settings.http_host);
         let api_key = settings
@@ -117,7 +132,7 @@ impl App {
             code_ttl: settings.authorization_code_expire_minutes * 60,
             refresh_token_ttl: settings.refresh_token_expire_days * 86_400,
             pkce: settings.oauth_require_pkce.into(),
-            open_client_credentials: auto_approve,
+            issuer_aliases: issuer_aliases.clone(),
         };
         let loopback_documents = settings.client_metadata_allow_loopback;
         if loopback_documents {
@@ -132,6 +147,12 @@ impl App {
                 .with_client_documents(documents),
         );
         register_swagger_client(&engine).await?;
+        let site = Arc::new(Site::new(
+            &issuer,
+            &issuer_aliases,
+            &settings.http_host,
+            settings.cors_origins.clone().unwrap_or(CorsOrigins::Loopback),
+        ));
         let state = Arc::new(AppState {
             engine,
             api_key: api_key.as_ref().map(Secret::hash),
@@ -150,10 +171,10 @@ impl App {
             challenge: Challenge {
                 resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
             },
+            site,
         });
         let mcp_shutdown = CancellationToken::new();
-        let hosts = crate::mcp::allowed_hosts(&issuer, &settings.http_host);
-        let mcp = crate::mcp::endpoint(state.clone(), hosts, mcp_shutdown.clone());
+        let mcp = crate::mcp::endpoint(state.clone(), mcp_shutdown.clone());
         let endpoint = mcp_oauth_openapi::endpoint(state, settings.oauth_enabled, mcp).boxed();
         Ok(Self {
             endpoint,

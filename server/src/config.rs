@@ -4,6 +4,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mcp_oauth_core::PkcePolicy;
+use mcp_oauth_openapi::CorsOrigins;
 use schemars::JsonSchema;
 
 /// `memory`: the OAuth 2.1 authorization server for MCP and the memory service it protects.
@@ -202,6 +203,14 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_AUTO_APPROVE")]
     pub oauth_auto_approve: Option<bool>,
 
+    /// Browser origins that may call the server (CORS), separated by commas, or `*` for any.
+    /// Default: every loopback origin on any port (MCP Inspector) and the server's own. Requests
+    /// carrying another `Origin` are refused.
+    #[arg(long, env = "MCP_CORS_ORIGINS", value_name = "MCP_CORS_ORIGINS",
+          value_parser = CorsOrigins::parse)]
+    #[schemars(rename = "MCP_CORS_ORIGINS", with = "Option<String>")]
+    pub cors_origins: Option<CorsOrigins>,
+
     /// Which clients must use PKCE.
     #[arg(
         long,
@@ -327,6 +336,30 @@ pub fn default_issuer(host: &str, port: u16, https: bool) -> String {
     } else {
         format!("{scheme}://{host}:{port}")
     }
+}
+
+/// Whether `host` is a wildcard bind address (every interface).
+pub fn is_wildcard_host(host: &str) -> bool {
+    matches!(host, "0.0.0.0" | "::" | "[::]")
+}
+
+/// The other loopback names of a derived issuer written `localhost`: the same URL with
+/// `127.0.0.1` and `[::1]`, which MCP clients may have been given instead. None for other hosts.
+pub fn loopback_aliases(issuer: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(issuer) else {
+        return Vec::new();
+    };
+    if url.host_str() != Some("localhost") {
+        return Vec::new();
+    }
+    ["127.0.0.1", "[::1]"]
+        .into_iter()
+        .filter_map(|host| {
+            let mut alias = url.clone();
+            alias.set_host(Some(host)).ok()?;
+            Some(alias.as_str().trim_end_matches('/').to_owned())
+        })
+        .collect()
 }
 
 /// Whether `host` names only this machine.

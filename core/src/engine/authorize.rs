@@ -56,15 +56,21 @@ pub struct ValidatedAuthorization {
     pub code_challenge: Option<PkceChallenge>,
     /// The audience of the tokens.
     pub resource: String,
+    /// The issuer the client knows this server by (RFC 9207 `iss` of the response): the issuer,
+    /// or the alias the request reached it through.
+    pub issuer: String,
 }
 
 impl AuthorizationServer {
-    /// Checks an authorization request. Failures about the client or redirect URI are never
-    /// redirected; every later failure is.
+    /// Checks an authorization request that reached the server as `issuer` (the issuer or one of
+    /// its aliases; anything else counts as the issuer). Failures about the client or redirect
+    /// URI are never redirected; every later failure is.
     pub async fn validate_authorization(
         &self,
         request: &AuthorizationRequest,
+        issuer: &str,
     ) -> Result<ValidatedAuthorization, AuthorizeFailure> {
+        let issuer = self.config.issuer_named(issuer);
         let not_redirectable = |code, text: &'static str| {
             AuthorizeFailure::NotRedirectable(OAuthError::new(code, text))
         };
@@ -103,7 +109,7 @@ impl AuthorizationServer {
             },
         };
         let redirect_error = |error: OAuthError| {
-            let url = self.error_redirect(&redirect_uri, &error, request.state.as_deref());
+            let url = self.error_redirect(&redirect_uri, &error, request.state.as_deref(), issuer);
             AuthorizeFailure::Redirect(error, url)
         };
         self.check_authorization(request, &client)
@@ -115,6 +121,7 @@ impl AuthorizationServer {
                 code_challenge,
                 resource,
                 client: client.clone(),
+                issuer: issuer.to_owned(),
             })
             .map_err(redirect_error)
     }
@@ -207,6 +214,7 @@ impl AuthorizationServer {
             &authorization.redirect_uri,
             &[("code", code.expose())],
             authorization.state.as_deref(),
+            &authorization.issuer,
         ))
     }
 
@@ -217,6 +225,7 @@ impl AuthorizationServer {
             &authorization.redirect_uri,
             &error,
             authorization.state.as_deref(),
+            &authorization.issuer,
         )
     }
 
@@ -225,6 +234,7 @@ impl AuthorizationServer {
         redirect_uri: &str,
         error: &OAuthError,
         state: Option<&str>,
+        issuer: &str,
     ) -> String {
         self.response_url(
             redirect_uri,
@@ -233,6 +243,7 @@ impl AuthorizationServer {
                 ("error_description", &error.description),
             ],
             state,
+            issuer,
         )
     }
 
@@ -243,6 +254,7 @@ impl AuthorizationServer {
         redirect_uri: &str,
         params: &[(&str, &str)],
         state: Option<&str>,
+        issuer: &str,
     ) -> String {
         let Ok(mut url) = Url::parse(redirect_uri) else {
             // Registered URIs were parsed at registration; this is unreachable in practice.
@@ -256,7 +268,7 @@ impl AuthorizationServer {
             if let Some(state) = state {
                 query.append_pair("state", state);
             }
-            query.append_pair("iss", &self.config.issuer);
+            query.append_pair("iss", issuer);
         }
         url.into()
     }

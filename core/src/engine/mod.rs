@@ -50,10 +50,12 @@ pub struct EngineConfig {
     pub refresh_token_ttl: i64,
     /// When PKCE is required.
     pub pkce: PkcePolicy,
-    /// Whether anyone who can register may register a `client_credentials` client. When `false`,
-    /// only the owner (API key or `admin` token on the registration request) may: such a client
-    /// gets tokens with no person approving anything.
-    pub open_client_credentials: bool,
+    /// Other issuer URLs that name this same server: the other loopback names (`127.0.0.1`,
+    /// `[::1]`) of a derived `http://localhost:PORT` issuer. A client that reached the server
+    /// through one of them is answered with it (metadata, RFC 9207 `iss`), and the resources
+    /// under each are accepted as audiences, so a token for one loopback name works on the
+    /// others. Empty for an issuer set by the deployer.
+    pub issuer_aliases: Vec<String>,
 }
 
 impl EngineConfig {
@@ -63,9 +65,25 @@ impl EngineConfig {
         format!("{}/mcp", self.issuer)
     }
 
-    /// Every audience this server's resource endpoints accept.
+    /// Every audience this server's resource endpoints accept: `{issuer}/mcp` and the issuer
+    /// itself, under the issuer and under each of its aliases.
     pub fn resources(&self) -> Vec<String> {
-        vec![self.default_resource(), self.issuer.clone()]
+        self.issuers()
+            .flat_map(|issuer| [format!("{issuer}/mcp"), issuer.to_owned()])
+            .collect()
+    }
+
+    /// The issuer and its aliases, the issuer first.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.issuer.as_str()).chain(self.issuer_aliases.iter().map(String::as_str))
+    }
+
+    /// `name` if it is the issuer or one of its aliases, else the issuer: the issuer to answer a
+    /// request with, given the one its URL named.
+    pub fn issuer_named<'a>(&'a self, name: &str) -> &'a str {
+        self.issuers()
+            .find(|issuer| *issuer == name)
+            .unwrap_or(&self.issuer)
     }
 }
 

@@ -74,8 +74,9 @@ impl AuthorizationServer {
         request: RegistrationRequest,
         registrar: Registrar,
     ) -> Result<RegisteredClient, OAuthError> {
-        let owner_or_open = registrar == Registrar::Owner || self.config.open_client_credentials;
-        let metadata = validate(request, owner_or_open)?;
+        // A client_credentials client gets tokens with no person approving anything: only the
+        // owner may register one, whatever the consent policy.
+        let metadata = validate(request, registrar == Registrar::Owner)?;
         let client_secret =
             (metadata.auth_method != AuthMethod::None).then(|| Secret::generate(32));
         let registration_access_token = Secret::generate(32);
@@ -143,10 +144,9 @@ impl AuthorizationServer {
             }
         }
         // A client the owner allowed client_credentials may keep it when it updates itself.
-        let owner_or_open = registrar == Registrar::Owner
-            || self.config.open_client_credentials
+        let may_use_client_credentials = registrar == Registrar::Owner
             || current.allows_grant(GrantType::ClientCredentials);
-        let metadata = validate(request, owner_or_open)?;
+        let metadata = validate(request, may_use_client_credentials)?;
         let (secret_hash, client_secret) = match (metadata.auth_method, &current.secret_hash) {
             (AuthMethod::None, _) => (None, None),
             (_, Some(kept)) => (Some(kept.clone()), None),

@@ -16,5 +16,5 @@ pub use memory::{
     normalize_tags, relevance,
 };
 pub use pkce::PkceChallenge;
-pub use redirect::RedirectUri;
+pub use redirect::{RedirectKind, RedirectUri};
 pub use scope::{Scope, ScopeSet};

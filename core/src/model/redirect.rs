@@ -22,6 +22,17 @@ const FORBIDDEN_SCHEMES: &[&str] = &[
     "ftp",
 ];
 
+/// Where a redirect URI leads, which tells the person at the consent page who receives the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedirectKind {
+    /// An `https` URI: a web application.
+    Web,
+    /// An `http` URI on a loopback host: a program running on the person's own machine.
+    Loopback,
+    /// A private-use scheme (`cursor://…`): a native application on the person's machine.
+    PrivateUse,
+}
+
 /// A registered redirect URI, validated at registration and kept exactly as the client sent it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -71,6 +82,15 @@ impl RedirectUri {
     /// The URI as registered.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Where the URI leads.
+    pub fn kind(&self) -> RedirectKind {
+        match Url::parse(&self.0).as_ref().map(Url::scheme) {
+            Ok("https") => RedirectKind::Web,
+            Ok("http") => RedirectKind::Loopback,
+            _ => RedirectKind::PrivateUse,
+        }
     }
 
     /// Whether an authorization request's `redirect_uri` designates this registered URI.

@@ -18,15 +18,11 @@ use tokio_util::sync::CancellationToken;
 
 pub use tools::{MemoryTools, required_scope};
 
-/// The `/mcp` endpoint over `state`, accepting the `Host` names in `hosts`; `shutdown` ends its
-/// sessions and streams.
-pub fn endpoint(
-    state: Arc<AppState>,
-    hosts: Vec<String>,
-    shutdown: CancellationToken,
-) -> impl Endpoint<Output = Response> {
+/// The `/mcp` endpoint over `state`; `shutdown` ends its sessions and streams. rmcp checks `Host`
+/// against the site's names too, after the check every route gets.
+pub fn endpoint(state: Arc<AppState>, shutdown: CancellationToken) -> impl Endpoint<Output = Response> {
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
+        .with_allowed_hosts(state.site.allowed_hosts().to_vec())
         .with_cancellation_token(shutdown);
     let tools_state = state.clone();
     let service = StreamableHttpService::new(
@@ -80,25 +76,4 @@ fn called_tools(body: &[u8]) -> impl Iterator<Item = String> {
         .into_iter()
         .filter(|m| m["method"] == "tools/call")
         .filter_map(|m| m["params"]["name"].as_str().map(str::to_owned))
-}
-
-/// The `Host` names `/mcp` accepts: the issuer's host, the listening host, and the loopback names
-/// (rmcp refuses others, against DNS rebinding).
-pub fn allowed_hosts(issuer: &str, listen_host: &str) -> Vec<String> {
-    let mut hosts = vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "[::1]".to_owned(),
-        "::1".to_owned(),
-    ];
-    if let Some(host) = url::Url::parse(issuer)
-        .ok()
-        .and_then(|url| url.host_str().map(str::to_owned))
-    {
-        hosts.push(host);
-    }
-    hosts.push(listen_host.to_owned());
-    hosts.sort();
-    hosts.dedup();
-    hosts
 }
