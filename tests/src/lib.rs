@@ -173,6 +173,45 @@ impl TestServer {
         body
     }
 
+    /// An `admin` access token, got as the owner of an auto-approving server gets one: the code
+    /// flow of a public client that asked for `admin`.
+    pub async fn admin_token(&self) -> String {
+        let redirect = "http://localhost/owner-callback";
+        let body = self
+            .register(json!({
+                "client_name": "Owner's console",
+                "redirect_uris": [redirect],
+                "token_endpoint_auth_method": "none",
+                "scope": "read write admin",
+            }))
+            .await;
+        let client_id = body["client_id"].as_str().expect("client_id");
+        let tokens = self
+            .public_code_flow(client_id, redirect, Some("read write admin"))
+            .await;
+        tokens["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// Registers a client as the owner (with an [`admin_token`](Self::admin_token)), as a
+    /// `client_credentials` client must be; asserts 201 and returns the registration response.
+    pub async fn register_as_owner(&self, metadata: Value) -> Value {
+        let response = self
+            .http
+            .post(self.url("/oauth/register"))
+            .bearer_auth(self.admin_token().await)
+            .json(&metadata)
+            .send()
+            .await
+            .expect("register");
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(status, StatusCode::CREATED, "registration refused: {body}");
+        body
+    }
+
     /// Registers a public client (PKCE, no secret) with `redirect_uri` and `grant_types`.
     pub async fn register_public(&self, redirect_uri: &str, grant_types: &[&str]) -> String {
         let body = self
@@ -243,7 +282,7 @@ impl TestServer {
     /// Registers a `client_credentials` client and returns an access token for it.
     pub async fn client_credentials_token(&self, scope: &str) -> String {
         let client = self
-            .register(json!({"grant_types": ["client_credentials"], "scope": scope}))
+            .register_as_owner(json!({"grant_types": ["client_credentials"], "scope": scope}))
             .await;
         let response = self
             .token(&[

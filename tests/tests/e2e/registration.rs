@@ -120,10 +120,15 @@ async fn invalid_metadata_is_invalid_client_metadata() {
 }
 
 #[tokio::test]
-async fn client_credentials_clients_need_the_owner_unless_auto_approving() {
+async fn client_credentials_clients_need_the_owner_even_when_auto_approving() {
+    // Auto-approve (loopback, no key) once opened this to anyone, a rebinding web page included.
     let open = TestServer::start(&[]).await;
+    let response = open
+        .register_raw(json!({"grant_types": ["client_credentials"]}))
+        .await;
+    expect_error(response, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
     let body = open
-        .register(json!({"grant_types": ["client_credentials"]}))
+        .register_as_owner(json!({"grant_types": ["client_credentials"]}))
         .await;
     assert_eq!(body["grant_types"], json!(["client_credentials"]));
     assert_eq!(body["response_types"], json!([]));

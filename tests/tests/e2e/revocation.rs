@@ -8,7 +8,7 @@ const KEY: &str = "owner-key-0123456789";
 
 async fn confidential(server: &TestServer) -> (String, String) {
     let body = server
-        .register(json!({"grant_types": ["client_credentials"], "scope": "read write"}))
+        .register_as_owner(json!({"grant_types": ["client_credentials"], "scope": "read write"}))
         .await;
     (
         body["client_id"].as_str().unwrap().to_owned(),

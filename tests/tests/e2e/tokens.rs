@@ -7,8 +7,13 @@ use mcp_oauth_tests::{Pkce, TestServer, expect_error, readable_claims, redirect_
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// A confidential client; registered as the owner when it asks for `client_credentials`.
 async fn confidential(server: &TestServer, metadata: Value) -> (String, String) {
-    let body = server.register(metadata).await;
+    let body = if metadata.to_string().contains("client_credentials") {
+        server.register_as_owner(metadata).await
+    } else {
+        server.register(metadata).await
+    };
     (
         body["client_id"].as_str().unwrap().to_owned(),
         body["client_secret"].as_str().unwrap().to_owned(),
