@@ -114,9 +114,9 @@ impl<'a> ApiExtractor<'a> for Auth {
             MetaSecurityScheme {
                 ty: "oauth2",
                 description: Some(
-                    "Authorization code with PKCE (S256) against this very server. Swagger UI's \
-                     Authorize button registers nothing by itself: register a public client with \
-                     redirect URI `{origin}/docs/oauth-receiver.html` first and use its client_id.",
+                    "Authorization code with PKCE (S256) against this very server, as the built-in public \
+                     client `swagger-ui` (preset in Swagger UI's Authorize dialog), which \
+                     redirects to `{origin}/docs/oauth-receiver.html`.",
                 ),
                 name: None,
                 key_in: None,

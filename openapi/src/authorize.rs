@@ -214,11 +214,7 @@ impl AuthorizeApi {
             }
             "approve" => {
                 tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong API key");
-                Ok(self.consent_page(
-                    &request,
-                    &validated,
-                    Some("That API key is not correct."),
-                ))
+                Ok(self.consent_page(&request, &validated, Some("That API key is not correct.")))
             }
             _ => Err(self.state.fail(OAuthError::invalid_request(
                 "decision must be approve or deny",
@@ -236,7 +232,12 @@ impl AuthorizeApi {
         request: &AuthorizationRequest,
     ) -> Result<Result<ValidatedAuthorization, AuthorizeResponse>, ErrorResponse> {
         let issuer = self.state.site.issuer_for(req);
-        match self.state.engine.validate_authorization(request, issuer).await {
+        match self
+            .state
+            .engine
+            .validate_authorization(request, issuer)
+            .await
+        {
             Ok(validated) => Ok(Ok(validated)),
             Err(AuthorizeFailure::Redirect(error, url)) => {
                 tracing::info!(error = %error.code, "authorization request refused");
@@ -244,8 +245,13 @@ impl AuthorizeApi {
             }
             // Nobody authenticates a client here: an unknown one is a bad request, never a
             // `WWW-Authenticate: Basic` challenge (which pops up the browser's password dialog).
-            Err(AuthorizeFailure::NotRedirectable(error)) if error.code == ErrorCode::InvalidClient => {
-                Err(self.state.challenge.render_with_status(&error, Some(StatusCode::BAD_REQUEST)))
+            Err(AuthorizeFailure::NotRedirectable(error))
+                if error.code == ErrorCode::InvalidClient =>
+            {
+                Err(self
+                    .state
+                    .challenge
+                    .render_with_status(&error, Some(StatusCode::BAD_REQUEST)))
             }
             Err(AuthorizeFailure::NotRedirectable(error)) => Err(self.state.fail(error)),
         }

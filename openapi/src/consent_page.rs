@@ -114,7 +114,13 @@ impl ConsentPage<'_> {
                 "<p class=\"warning\">If you approve, the answer goes to the application that \
                  handles <b>{}</b> links on this computer. Approve only if you have just started \
                  it yourself.</p>",
-                text(self.validated.redirect_uri.split(':').next().unwrap_or_default())
+                text(
+                    self.validated
+                        .redirect_uri
+                        .split(':')
+                        .next()
+                        .unwrap_or_default()
+                )
             ),
             _ => format!(
                 "<p>If you approve, you will be sent back to <b>{}</b>.</p>",
@@ -192,7 +198,10 @@ mod tests {
             csp("cursor://anysphere.cursor-mcp/oauth/callback"),
             "form-action 'self' cursor:"
         );
-        assert_eq!(csp("http://[::1]:5000/cb"), "form-action 'self' http://[::1]:5000");
+        assert_eq!(
+            csp("http://[::1]:5000/cb"),
+            "form-action 'self' http://[::1]:5000"
+        );
         assert!(policy("https://a.example/").contains("frame-ancestors 'none'"));
     }
 }

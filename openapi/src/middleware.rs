@@ -106,13 +106,13 @@ impl<E: Endpoint> Shared<E> {
         let limit = self.state.rate_limit.as_ref()?;
         let limited = req.method() != Method::OPTIONS
             && matches!(
-            req.uri().path(),
-            "/oauth/register"
-                | "/oauth/authorize"
-                | "/oauth/token"
-                | "/oauth/revoke"
-                | "/oauth/introspect"
-        );
+                req.uri().path(),
+                "/oauth/register"
+                    | "/oauth/authorize"
+                    | "/oauth/token"
+                    | "/oauth/revoke"
+                    | "/oauth/introspect"
+            );
         let ip = req.remote_addr().as_socket_addr()?.ip();
         limited.then(|| limit.check(ip)).flatten()
     }
@@ -126,7 +126,11 @@ impl<E: Endpoint> Shared<E> {
                  method or header it does not take",
                 origin.unwrap_or("(none)")
             );
-            return self.error(StatusCode::FORBIDDEN, ErrorCode::InvalidRequest, description);
+            return self.error(
+                StatusCode::FORBIDDEN,
+                ErrorCode::InvalidRequest,
+                description,
+            );
         }
         let (code, description) = match status {
             s if s.is_server_error() => {
@@ -178,11 +182,19 @@ impl<E: Endpoint> Shared<E> {
         if req.uri().path() != HEALTH_PATH && !self.state.site.host_allowed(&req) {
             let description = "this server does not answer to that Host name; set \
                                MCP_OAUTH_ISSUER to the URL clients use";
-            return self.error(StatusCode::FORBIDDEN, ErrorCode::InvalidRequest, description.into());
+            return self.error(
+                StatusCode::FORBIDDEN,
+                ErrorCode::InvalidRequest,
+                description.into(),
+            );
         }
         if req.uri().path() == "/mcp/" {
             // Load balancers and some clients add the slash.
-            let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+            let query = req
+                .uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
             if let Ok(uri) = format!("/mcp{query}").parse::<Uri>() {
                 *req.uri_mut() = uri;
             }

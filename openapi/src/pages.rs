@@ -13,8 +13,7 @@ use crate::state::AppState;
 
 /// The Content-Security-Policy of pages without a form: nothing but their own inline style and
 /// this server's images, never framed.
-pub const PAGE_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; \
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
 /// The site's icon (16×16 ICO): a browser asks for it on every page.
@@ -159,7 +158,9 @@ mod tests {
         assert!(accepts_html(&with_accept(chromium)));
         assert!(!accepts_html(&with_accept("*/*")));
         assert!(!accepts_html(&with_accept("application/json")));
-        assert!(!accepts_html(&with_accept("text/html;q=0, application/json")));
+        assert!(!accepts_html(&with_accept(
+            "text/html;q=0, application/json"
+        )));
         assert!(!accepts_html(&Request::builder().finish()));
     }
 

@@ -231,11 +231,20 @@ mod tests {
     #[test]
     fn loopback_names_are_answered_with_their_own_issuer() {
         let site = site(CorsOrigins::Loopback);
-        assert_eq!(site.issuer_for(&request("127.0.0.1:8000")), "http://127.0.0.1:8000");
+        assert_eq!(
+            site.issuer_for(&request("127.0.0.1:8000")),
+            "http://127.0.0.1:8000"
+        );
         assert_eq!(site.issuer_for(&request("[::1]:8000")), "http://[::1]:8000");
-        assert_eq!(site.issuer_for(&request("LOCALHOST:8000")), "http://localhost:8000");
+        assert_eq!(
+            site.issuer_for(&request("LOCALHOST:8000")),
+            "http://localhost:8000"
+        );
         // Another port is not this server's name: the issuer answers.
-        assert_eq!(site.issuer_for(&request("127.0.0.1:9")), "http://localhost:8000");
+        assert_eq!(
+            site.issuer_for(&request("127.0.0.1:9")),
+            "http://localhost:8000"
+        );
     }
 
     #[test]
@@ -244,7 +253,12 @@ mod tests {
         for host in ["localhost:8000", "127.0.0.1", "[::1]:8000", "LocalHost."] {
             assert!(site.host_allowed(&request(host)), "{host}");
         }
-        for host in ["rebind.evil.example:8000", "evil.localhost", "127.0.0.2:8000", "[::2]"] {
+        for host in [
+            "rebind.evil.example:8000",
+            "evil.localhost",
+            "127.0.0.2:8000",
+            "[::2]",
+        ] {
             assert!(!site.host_allowed(&request(host)), "{host}");
         }
         assert!(site.host_allowed(&Request::builder().finish()));
@@ -259,7 +273,10 @@ mod tests {
         assert!(!loopback.origin_allowed("null"));
         let list = site(CorsOrigins::parse("https://inspector.example.com/").unwrap());
         assert!(list.origin_allowed("https://inspector.example.com"));
-        assert!(list.origin_allowed("http://localhost:8000"), "its own origin");
+        assert!(
+            list.origin_allowed("http://localhost:8000"),
+            "its own origin"
+        );
         assert!(!list.origin_allowed("http://localhost:6274"));
         assert!(site(CorsOrigins::Any).origin_allowed("https://anything.example"));
     }
@@ -274,7 +291,13 @@ mod tests {
                 "http://localhost:6274".into()
             ]))
         );
-        for bad in ["", "a.example", "https://a.example/path", "ftp://a.example", "https://a.example?x"] {
+        for bad in [
+            "",
+            "a.example",
+            "https://a.example/path",
+            "ftp://a.example",
+            "https://a.example?x",
+        ] {
             assert!(CorsOrigins::parse(bad).is_err(), "{bad}");
         }
     }

@@ -151,7 +151,10 @@ impl App {
             &issuer,
             &issuer_aliases,
             &settings.http_host,
-            settings.cors_origins.clone().unwrap_or(CorsOrigins::Loopback),
+            settings
+                .cors_origins
+                .clone()
+                .unwrap_or(CorsOrigins::Loopback),
         ));
         let state = Arc::new(AppState {
             engine,

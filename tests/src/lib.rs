@@ -55,7 +55,16 @@ impl TestServer {
         plugin_settings: PluginSettings,
         now: i64,
     ) -> Result<Self, mcp_oauth_core::Error> {
-        Self::launch(flags, plugin_settings, now, None).await
+        Self::launch(flags, plugin_settings, now, None, false).await
+    }
+
+    /// Starts a server with `flags` whose issuer is derived, as on a laptop with no
+    /// `MCP_OAUTH_ISSUER`: `http://localhost:PORT`, with `127.0.0.1` and `[::1]` as aliases.
+    /// [`base`](Self::base) stays `http://127.0.0.1:PORT`.
+    pub async fn start_derived(flags: &[&str]) -> Self {
+        Self::launch(flags, PluginSettings::default(), START, None, true)
+            .await
+            .expect("the server starts")
     }
 
     /// Starts a server serving HTTPS (`flags` plus `--https-enabled true`) with a client that
@@ -68,7 +77,7 @@ impl TestServer {
     ) -> Result<Self, mcp_oauth_core::Error> {
         let mut all = vec!["--https-enabled", "true"];
         all.extend_from_slice(flags);
-        Self::launch(&all, plugin_settings, START, Some(root)).await
+        Self::launch(&all, plugin_settings, START, Some(root), false).await
     }
 
     async fn launch(
@@ -76,6 +85,7 @@ impl TestServer {
         plugin_settings: PluginSettings,
         now: i64,
         https: Option<Option<&[u8]>>,
+        derived_issuer: bool,
     ) -> Result<Self, mcp_oauth_core::Error> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -86,7 +96,7 @@ impl TestServer {
         let port = local.port().to_string();
         let signer = test_signer();
         let mut args = vec!["memory", "server", "--http", "--http-port", &port];
-        if !flags.contains(&"--oauth-issuer") {
+        if !derived_issuer && !flags.contains(&"--oauth-issuer") {
             args.extend(["--oauth-issuer", base.as_str()]);
         }
         // The suite makes many OAuth requests from one address; the rate-limit test sets its own.

@@ -2,6 +2,7 @@
 
 mod e2e {
     mod api_key;
+    mod browser;
     mod clients;
     mod consent;
     mod discovery;

@@ -144,8 +144,8 @@ impl AuthorizationServer {
             }
         }
         // A client the owner allowed client_credentials may keep it when it updates itself.
-        let may_use_client_credentials = registrar == Registrar::Owner
-            || current.allows_grant(GrantType::ClientCredentials);
+        let may_use_client_credentials =
+            registrar == Registrar::Owner || current.allows_grant(GrantType::ClientCredentials);
         let metadata = validate(request, may_use_client_credentials)?;
         let (secret_hash, client_secret) = match (metadata.auth_method, &current.secret_hash) {
             (AuthMethod::None, _) => (None, None),

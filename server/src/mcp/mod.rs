@@ -20,7 +20,10 @@ pub use tools::{MemoryTools, required_scope};
 
 /// The `/mcp` endpoint over `state`; `shutdown` ends its sessions and streams. rmcp checks `Host`
 /// against the site's names too, after the check every route gets.
-pub fn endpoint(state: Arc<AppState>, shutdown: CancellationToken) -> impl Endpoint<Output = Response> {
+pub fn endpoint(
+    state: Arc<AppState>,
+    shutdown: CancellationToken,
+) -> impl Endpoint<Output = Response> {
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(state.site.allowed_hosts().to_vec())
         .with_cancellation_token(shutdown);

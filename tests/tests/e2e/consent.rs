@@ -34,10 +34,15 @@ async fn the_owner_approves_with_the_api_key_and_denials_go_back_with_state() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["x-frame-options"], "DENY");
     assert_eq!(response.headers()["referrer-policy"], "same-origin");
-    let csp = response.headers()["content-security-policy"].to_str().unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     // form-action also governs the redirect after the POST: exactly the requested target.
-    assert!(csp.contains("form-action 'self' http://localhost:7777;"), "{csp}");
+    assert!(
+        csp.contains("form-action 'self' http://localhost:7777;"),
+        "{csp}"
+    );
     let page = response.text().await.unwrap();
     assert!(!page.contains(hostile), "the client name is escaped");
     assert!(page.contains("&lt;script&gt;"), "the client name is shown");
