@@ -53,6 +53,7 @@ pub type Apis = (
     revoke::RevokeApi,
     memories::MemoryApi,
     health::HealthApi,
+    pages::LandingApi,
 );
 
 /// The OpenAPI service over every operation group.
@@ -83,6 +84,9 @@ pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
         health::HealthApi {
             state: state.clone(),
         },
+        pages::LandingApi {
+            state: state.clone(),
+        },
     );
     OpenApiService::new(apis, TITLE, env!("CARGO_PKG_VERSION")).description(
         "OAuth 2.1 authorization server (dynamic client registration, authorization code with \
@@ -105,14 +109,7 @@ pub fn endpoint(
         let swagger = service.swagger_ui().map_to_response().boxed();
         (swagger, service.swagger_ui_html())
     });
-    let landing_state = state.clone();
     let route = Route::new()
-        .at(
-            "/",
-            poem::get(poem::endpoint::make_sync(move |req| {
-                pages::landing(&req, &landing_state)
-            })),
-        )
         .at(
             "/favicon.ico",
             poem::get(poem::endpoint::make_sync(|_| pages::favicon())),

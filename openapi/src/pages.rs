@@ -7,6 +7,7 @@ use mcp_oauth_core::ErrorCode;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::Html;
 use poem::{IntoResponse, Request, Response};
+use poem_openapi::{ApiResponse, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -110,11 +111,42 @@ pub fn error_page(status: StatusCode, body: &ErrorBody) -> Response {
     page_response(status, html, PAGE_CSP)
 }
 
-/// `GET /`: what this server is and where to go from here.
-pub fn landing(req: &Request, state: &AppState) -> Response {
+/// The landing page, an operation of the API so that it shares its routing, hidden from the spec.
+pub struct LandingApi {
+    /// Shared state.
+    pub state: std::sync::Arc<AppState>,
+}
+
+/// The landing page's answer.
+#[derive(ApiResponse)]
+pub enum LandingResponse {
+    /// The page.
+    #[oai(status = 200)]
+    Page(
+        poem_openapi::payload::Html<String>,
+        #[oai(header = "Content-Security-Policy")] String,
+        #[oai(header = "X-Frame-Options")] String,
+    ),
+}
+
+#[OpenApi]
+impl LandingApi {
+    /// What this server is and where to go from here
+    #[oai(path = "/", method = "get", hidden)]
+    async fn landing(&self, req: &Request) -> LandingResponse {
+        LandingResponse::Page(
+            poem_openapi::payload::Html(landing(req, &self.state)),
+            PAGE_CSP.to_owned(),
+            "DENY".to_owned(),
+        )
+    }
+}
+
+/// The landing page's HTML: what this server is and where to go from here.
+fn landing(req: &Request, state: &AppState) -> String {
     let issuer = state.site.issuer_for(req);
     let mcp = format!("{issuer}/mcp");
-    let html = frame(
+    frame(
         "MCP Memory Service",
         &format!(
             "<h1>MCP Memory Service</h1>\n<p>An OAuth 2.1 authorization server and the memory \
@@ -129,8 +161,7 @@ pub fn landing(req: &Request, state: &AppState) -> Response {
             version = env!("CARGO_PKG_VERSION"),
             mcp = text(&mcp),
         ),
-    );
-    page_response(StatusCode::OK, html, PAGE_CSP)
+    )
 }
 
 /// `GET /favicon.ico`.

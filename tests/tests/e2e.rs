@@ -18,6 +18,7 @@ mod e2e {
     mod replicas;
     mod revocation;
     mod signers;
+    mod site;
     mod tls;
     mod tokens;
 }

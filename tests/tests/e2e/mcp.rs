@@ -43,6 +43,24 @@ async fn authorize_as(
     request: AuthorizationRequest,
     owner_key: Option<&str>,
 ) -> AuthClient<reqwest::Client> {
+    authorize_with(server, request, owner_key, REDIRECT).await
+}
+
+/// Like [`authorize`], for a client whose redirect URI is `redirect`.
+async fn authorize_via(
+    server: &TestServer,
+    request: AuthorizationRequest,
+    redirect: &str,
+) -> AuthClient<reqwest::Client> {
+    authorize_with(server, request, None, redirect).await
+}
+
+async fn authorize_with(
+    server: &TestServer,
+    request: AuthorizationRequest,
+    owner_key: Option<&str>,
+    redirect: &str,
+) -> AuthClient<reqwest::Client> {
     let mut oauth = OAuthState::new(server.url("/mcp"), None)
         .await
         .expect("auth state");
@@ -93,7 +111,7 @@ async fn authorize_as(
     }
     let callback = location(&response).expect("a redirect to the client");
     assert!(
-        callback.as_str().starts_with(REDIRECT),
+        callback.as_str().starts_with(redirect),
         "back to the client: {callback}"
     );
     oauth
@@ -207,6 +225,33 @@ async fn the_official_sdk_discovers_registers_authorizes_and_uses_the_memory_too
         .await
         .unwrap();
     assert_eq!(memories["total"], 1);
+}
+
+/// The banner prints `listening http://127.0.0.1:PORT` while the derived issuer is
+/// `http://localhost:PORT`: the SDK given the 127.0.0.1 URL still gets through (it checks that
+/// the metadata's issuer and the RFC 9207 `iss` name the server it was given).
+#[tokio::test]
+async fn the_sdk_connects_by_127_0_0_1_when_the_issuer_is_derived() {
+    let server = TestServer::start_derived(&[]).await;
+    assert!(server.base.starts_with("http://127.0.0.1:"));
+    let request = AuthorizationRequest::new("http://127.0.0.1/callback")
+        .with_client_name("rmcp by address")
+        .with_scopes(["read", "write"]);
+    let client = authorize_via(&server, request, "http://127.0.0.1/callback").await;
+    let transport = StreamableHttpClientTransport::with_client(
+        client,
+        StreamableHttpClientTransportConfig::with_uri(server.url("/mcp")),
+    );
+    let mcp = ().serve(transport).await.expect("initialize");
+    let stored = mcp
+        .call_tool(call(
+            "store_memory",
+            json!({"content": "reached by address"}),
+        ))
+        .await
+        .expect("store");
+    assert_eq!(text_of(&stored)["stored"], true);
+    mcp.cancel().await.expect("close");
 }
 
 #[tokio::test]
