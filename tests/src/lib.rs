@@ -55,14 +55,20 @@ impl TestServer {
         plugin_settings: PluginSettings,
         now: i64,
     ) -> Result<Self, mcp_oauth_core::Error> {
-        Self::launch(flags, plugin_settings, now, None, false).await
+        Self::launch(flags, plugin_settings, now, None, None).await
     }
 
     /// Starts a server with `flags` whose issuer is derived, as on a laptop with no
     /// `MCP_OAUTH_ISSUER`: `http://localhost:PORT`, with `127.0.0.1` and `[::1]` as aliases.
     /// [`base`](Self::base) stays `http://127.0.0.1:PORT`.
     pub async fn start_derived(flags: &[&str]) -> Self {
-        Self::launch(flags, PluginSettings::default(), START, None, true)
+        Self::start_derived_at("127.0.0.1", flags).await
+    }
+
+    /// Like [`start_derived`](Self::start_derived), listening on the loopback address `ip`
+    /// (`127.0.0.1` or `::1`, given as `MCP_HTTP_HOST`).
+    pub async fn start_derived_at(ip: &str, flags: &[&str]) -> Self {
+        Self::launch(flags, PluginSettings::default(), START, None, Some(ip))
             .await
             .expect("the server starts")
     }
@@ -77,7 +83,7 @@ impl TestServer {
     ) -> Result<Self, mcp_oauth_core::Error> {
         let mut all = vec!["--https-enabled", "true"];
         all.extend_from_slice(flags);
-        Self::launch(&all, plugin_settings, START, Some(root), false).await
+        Self::launch(&all, plugin_settings, START, Some(root), None).await
     }
 
     async fn launch(
@@ -85,18 +91,25 @@ impl TestServer {
         plugin_settings: PluginSettings,
         now: i64,
         https: Option<Option<&[u8]>>,
-        derived_issuer: bool,
+        derived_issuer_at: Option<&str>,
     ) -> Result<Self, mcp_oauth_core::Error> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let ip: std::net::IpAddr = derived_issuer_at
+            .unwrap_or("127.0.0.1")
+            .parse()
+            .expect("an IP address");
+        let listener = tokio::net::TcpListener::bind((ip, 0))
             .await
             .expect("bind loopback");
         let local = listener.local_addr().expect("local address");
         let scheme = if https.is_some() { "https" } else { "http" };
-        let base = format!("{scheme}://127.0.0.1:{}", local.port());
+        let base = format!("{scheme}://{local}");
         let port = local.port().to_string();
         let signer = test_signer();
         let mut args = vec!["memory", "server", "--http", "--http-port", &port];
-        if !derived_issuer && !flags.contains(&"--oauth-issuer") {
+        let host = ip.to_string();
+        if derived_issuer_at.is_some() {
+            args.extend(["--http-host", host.as_str()]);
+        } else if !flags.contains(&"--oauth-issuer") {
             args.extend(["--oauth-issuer", base.as_str()]);
         }
         // The suite makes many OAuth requests from one address; the rate-limit test sets its own.

@@ -21,4 +21,5 @@ mod e2e {
     mod site;
     mod tls;
     mod tokens;
+    mod ts_sdk;
 }
