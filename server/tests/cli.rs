@@ -49,6 +49,18 @@ fn bad_values_name_the_variable_the_value_and_what_it_takes() {
     );
     let output = memory(
         &["server", "--http"],
+        &[("MCP_CORS_ORIGINS", "inspector.example.com")],
+    );
+    assert_one_line_error(
+        &output,
+        &[
+            "MCP_CORS_ORIGINS",
+            "inspector.example.com",
+            "https://app.example.com",
+        ],
+    );
+    let output = memory(
+        &["server", "--http"],
         &[("MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", "-5")],
     );
     assert_one_line_error(
@@ -175,6 +187,7 @@ fn plugins_and_config_schema_are_printed() {
 }
 
 #[cfg(feature = "signer-hs256")]
+#[test]
 fn short_hs256_key_is_refused() {
     let output = memory(
         &["server", "--http"],
