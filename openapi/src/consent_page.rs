@@ -6,26 +6,27 @@
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use mcp_oauth_core::engine::{AuthorizationRequest, ValidatedAuthorization};
 use mcp_oauth_core::model::{RedirectKind, RedirectUri};
-use url::Url;
+use url::{Host, Url};
 
 use crate::pages::frame;
 
 /// The consent page's Content-Security-Policy for an answer sent to `redirect_uri`: no script,
 /// its own inline style, this server's images, never framed, and the form allowed to post here
 /// and to be redirected to the redirect target's origin (or, for a private-use scheme, that
-/// scheme) and nowhere else.
+/// scheme) and nowhere else. CSP host sources cannot name an IPv6 address (Chromium ignores
+/// `http://[::1]:5000` and then blocks the redirect), so such a target gets its scheme
+/// (`http:`): the server alone chooses where the form's answer redirects, to the URI it validated.
 pub fn policy(redirect_uri: &str) -> String {
     let target = Url::parse(redirect_uri)
         .ok()
-        .and_then(|url| match url.scheme() {
-            "http" | "https" => {
-                let host = url.host_str()?;
-                Some(match url.port() {
-                    Some(port) => format!("{}://{host}:{port}", url.scheme()),
-                    None => format!("{}://{host}", url.scheme()),
-                })
-            }
-            scheme => Some(format!("{scheme}:")),
+        .and_then(|url| match (url.scheme(), url.host()) {
+            (scheme, Some(Host::Ipv6(_))) => Some(format!("{scheme}:")),
+            ("http" | "https", Some(host)) => Some(match url.port() {
+                Some(port) => format!("{}://{host}:{port}", url.scheme()),
+                None => format!("{}://{host}", url.scheme()),
+            }),
+            ("http" | "https", None) => None,
+            (scheme, _) => Some(format!("{scheme}:")),
         })
         // Parsed hosts and schemes hold no spaces or semicolons; refuse anything else anyway.
         .filter(|source| !source.contains([' ', ';', ',', '\'', '"']))
@@ -198,10 +199,7 @@ mod tests {
             csp("cursor://anysphere.cursor-mcp/oauth/callback"),
             "form-action 'self' cursor:"
         );
-        assert_eq!(
-            csp("http://[::1]:5000/cb"),
-            "form-action 'self' http://[::1]:5000"
-        );
+        assert_eq!(csp("http://[::1]:5000/cb"), "form-action 'self' http:");
         assert!(policy("https://a.example/").contains("frame-ancestors 'none'"));
     }
 }

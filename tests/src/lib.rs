@@ -28,6 +28,8 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     /// An HTTP client that does not follow redirects.
     pub http: reqwest::Client,
+    /// The warnings of the start-up block.
+    pub warnings: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
     serving: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -66,7 +68,7 @@ impl TestServer {
     }
 
     /// Like [`start_derived`](Self::start_derived), listening on the loopback address `ip`
-    /// (`127.0.0.1` or `::1`, given as `MCP_HTTP_HOST`).
+    /// (`127.0.0.1` or `::1`, given as `MCP_HTTP_HOST` unless `flags` name another).
     pub async fn start_derived_at(ip: &str, flags: &[&str]) -> Self {
         Self::launch(flags, PluginSettings::default(), START, None, Some(ip))
             .await
@@ -108,7 +110,9 @@ impl TestServer {
         let mut args = vec!["memory", "server", "--http", "--http-port", &port];
         let host = ip.to_string();
         if derived_issuer_at.is_some() {
-            args.extend(["--http-host", host.as_str()]);
+            if !flags.contains(&"--http-host") {
+                args.extend(["--http-host", host.as_str()]);
+            }
         } else if !flags.contains(&"--oauth-issuer") {
             args.extend(["--oauth-issuer", base.as_str()]);
         }
@@ -134,6 +138,7 @@ impl TestServer {
         };
         let clock = Arc::new(ManualClock::new(now));
         let app = App::build(&server.settings, plugin_settings, local, clock.clone()).await?;
+        let warnings = app.warnings.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
@@ -152,6 +157,7 @@ impl TestServer {
             base,
             clock,
             http,
+            warnings,
             stop: Some(stop),
             serving: Some(serving),
         })

@@ -202,7 +202,7 @@ impl Tab {
         };
         let params = ScreenshotParams::builder()
             .format(CaptureScreenshotFormat::Png)
-            .full_page(true)
+            .full_page(false)
             .build();
         self.page
             .save_screenshot(params, PathBuf::from(dir).join(name))
@@ -253,7 +253,15 @@ impl Tab {
 /// A loopback HTTP listener standing in for a native client's redirect listener (or any page on
 /// another origin): it answers every request with `page` and reports the path and query asked for.
 async fn loopback_client(page: &'static str) -> (u16, mpsc::UnboundedReceiver<String>) {
-    let acceptor = TcpListener::bind("127.0.0.1:0")
+    loopback_client_at("127.0.0.1:0", page).await
+}
+
+/// Like [`loopback_client`], listening on `address`.
+async fn loopback_client_at(
+    address: &'static str,
+    page: &'static str,
+) -> (u16, mpsc::UnboundedReceiver<String>) {
+    let acceptor = TcpListener::bind(address)
         .into_acceptor()
         .await
         .expect("bind loopback");
@@ -270,11 +278,15 @@ async fn loopback_client(page: &'static str) -> (u16, mpsc::UnboundedReceiver<St
     (port, requests)
 }
 
-async fn next(urls: &mut mpsc::UnboundedReceiver<String>, what: &str) -> String {
-    tokio::time::timeout(STEP, urls.recv())
-        .await
-        .unwrap_or_else(|_| panic!("{what} never arrived"))
-        .expect("the listener runs")
+async fn next(tab: &Tab, urls: &mut mpsc::UnboundedReceiver<String>, what: &str) -> String {
+    match tokio::time::timeout(STEP, urls.recv()).await {
+        Ok(url) => url.expect("the listener runs"),
+        Err(_) => panic!(
+            "{what} never arrived; page {:?}; console {:?}",
+            tab.page.url().await.ok().flatten(),
+            tab.log.lock().expect("log")
+        ),
+    }
 }
 
 /// The authorize URL of a PKCE request by `client_id` to `redirect_uri`.
@@ -303,9 +315,10 @@ async fn public_client(server: &TestServer, name: &str, redirect_uri: &str) -> S
     body["client_id"].as_str().expect("client_id").to_owned()
 }
 
+/// The query parameter `name` of `url`, a full URL or a path with its query.
 fn query_param(url: &str, name: &str) -> Option<String> {
-    let url = url::Url::parse(&format!("http://x{url}"))
-        .or_else(|_| url::Url::parse(url))
+    let url = url::Url::parse(url)
+        .or_else(|_| url::Url::parse(&format!("http://client{url}")))
         .ok()?;
     url.query_pairs()
         .find(|(key, _)| key == name)
@@ -354,7 +367,7 @@ async fn approving_in_chromium_delivers_the_code_to_a_loopback_client() {
 
     tab.type_into("input[name=api_key]", KEY).await;
     tab.click("button[value=approve]").await;
-    let callback = next(&mut callbacks, "the client's callback").await;
+    let callback = next(&tab, &mut callbacks, "the client's callback").await;
     assert!(callback.starts_with("/callback?"), "{callback}");
     assert!(query_param(&callback, "code").is_some(), "{callback}");
     assert_eq!(
@@ -370,6 +383,25 @@ async fn approving_in_chromium_delivers_the_code_to_a_loopback_client() {
         "document.body.innerText.includes('You may close this window')",
     )
     .await;
+    assert_eq!(tab.csp_violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn approving_in_chromium_reaches_a_client_listening_on_ipv6_loopback() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let server = TestServer::start(&["--api-key", KEY]).await;
+    let (port, mut callbacks) = loopback_client_at("[::1]:0", "<p>done</p>").await;
+    let client_id = public_client(&server, "IPv6 client", "http://[::1]/callback").await;
+    let tab = chromium.tab().await;
+    let redirect = format!("http://[::1]:{port}/callback");
+    tab.open(&authorize_url(&server, &client_id, &redirect))
+        .await;
+    tab.type_into("input[name=api_key]", KEY).await;
+    tab.click("button[value=approve]").await;
+    let callback = next(&tab, &mut callbacks, "the client's callback").await;
+    assert!(query_param(&callback, "code").is_some(), "{callback}");
     assert_eq!(tab.csp_violations(), Vec::<String>::new());
 }
 
@@ -392,17 +424,17 @@ async fn denying_in_chromium_sends_access_denied_to_an_https_client() {
     );
     // Deny needs no key.
     tab.click("button[value=deny]").await;
-    let arrived = next(&mut arrivals, "the client's callback").await;
+    let arrived = next(&tab, &mut arrivals, "the client's callback").await;
     assert!(arrived.starts_with(redirect), "{arrived}");
-    let query = arrived.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    let param = |name: &str| {
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-    };
-    assert_eq!(param("error").as_deref(), Some("access_denied"));
-    assert_eq!(param("state").as_deref(), Some("browser-state"));
-    assert_eq!(param("code"), None);
+    assert_eq!(
+        query_param(&arrived, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        query_param(&arrived, "state").as_deref(),
+        Some("browser-state")
+    );
+    assert_eq!(query_param(&arrived, "code"), None);
     tab.wait_for(
         "the client's page",
         "location.href.startsWith('https://claude.ai/')",

@@ -153,6 +153,34 @@ async fn a_token_for_one_loopback_name_works_on_the_others() {
 }
 
 #[tokio::test]
+async fn every_interface_without_an_issuer_is_warned_about() {
+    let server = TestServer::start_derived(&[
+        "--http-host",
+        "0.0.0.0",
+        "--api-key",
+        "owner-key-0123456789",
+    ])
+    .await;
+    assert!(
+        server
+            .warnings
+            .iter()
+            .any(|w| w.contains("0.0.0.0") && w.contains("MCP_OAUTH_ISSUER")),
+        "{:?}",
+        server.warnings
+    );
+    let quiet = TestServer::start_derived(&[]).await;
+    assert!(
+        !quiet
+            .warnings
+            .iter()
+            .any(|w| w.contains("MCP_OAUTH_ISSUER")),
+        "{:?}",
+        quiet.warnings
+    );
+}
+
+#[tokio::test]
 async fn a_set_issuer_has_no_aliases() {
     let server = TestServer::start(&[]).await;
     let metadata: Value = get_as(
