@@ -103,8 +103,8 @@ pub struct ClientInformation {
     /// Logo.
     #[oai(skip_serializing_if_is_none)]
     pub logo_uri: Option<String>,
-    /// Contacts.
-    #[oai(skip_serializing_if_is_empty)]
+    /// Contacts; omitted when there are none (never `null`), so not required.
+    #[oai(skip_serializing_if_is_empty, default)]
     pub contacts: Vec<String>,
     /// Software id.
     #[oai(skip_serializing_if_is_none)]

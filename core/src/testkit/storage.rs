@@ -67,6 +67,34 @@ async fn clients(storage: &dyn Storage) {
             .is_none()
     );
 
+    // Any text a request can carry as a client id is a lookup that finds nothing, never an error:
+    // an empty id, and ids a query language could choke on.
+    for odd in [
+        "",
+        " ",
+        "⟩",
+        "a'b\"c`d",
+        "client:x",
+        "x; DELETE oauth_client",
+        "\u{0}",
+    ] {
+        let id = ClientId::new(odd);
+        assert_eq!(
+            storage.client(&id).await.ok(),
+            Some(None),
+            "client id {odd:?} finds no client"
+        );
+        assert_eq!(
+            storage.delete_client(&id).await.ok(),
+            Some(false),
+            "client id {odd:?} deletes nothing"
+        );
+        assert!(
+            storage.revoke_client_tokens(&id).await.is_ok(),
+            "revoking the tokens of client id {odd:?} is no error"
+        );
+    }
+
     // Updates replace an existing client and never create one.
     let mut changed = stored.clone();
     changed.profile.client_name = Some("Renamed".into());
@@ -470,6 +498,18 @@ fn memory(content: &str, tags: &[&str], kind: Option<&str>, at: i64) -> Memory {
 }
 
 async fn memories(storage: &dyn Storage) {
+    for odd in ["", " ", "⟩", "a'b\"c"] {
+        assert_eq!(
+            storage.memory(odd).await.ok(),
+            Some(None),
+            "content hash {odd:?} finds no memory"
+        );
+        assert_eq!(
+            storage.delete_memory(odd).await.ok(),
+            Some(false),
+            "content hash {odd:?} deletes nothing"
+        );
+    }
     let coffee = memory(
         "The team prefers coffee over tea",
         &["team", "drinks"],

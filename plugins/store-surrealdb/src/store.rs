@@ -111,6 +111,9 @@ impl ClientStore for SurrealStorage {
     }
 
     async fn client(&self, id: &ClientId) -> Result<Option<Client>> {
+        if !is_record_key(id.as_str()) {
+            return Ok(None);
+        }
         let rows = self
             .rows(
                 "SELECT VALUE doc FROM type::record('oauth_client', $key);",
@@ -125,6 +128,9 @@ impl ClientStore for SurrealStorage {
     }
 
     async fn update_client(&self, client: &Client) -> Result<bool> {
+        if !is_record_key(client.client_id.as_str()) {
+            return Ok(false);
+        }
         let vars = vec![
             ("key", json!(client.client_id.as_str())),
             ("doc", encode(client)?),
@@ -141,6 +147,9 @@ impl ClientStore for SurrealStorage {
     }
 
     async fn delete_client(&self, id: &ClientId) -> Result<bool> {
+        if !is_record_key(id.as_str()) {
+            return Ok(false);
+        }
         let rows = self
             .rows(
                 "DELETE type::record('oauth_client', $key) RETURN BEFORE;",
@@ -417,6 +426,13 @@ fn decode_key(name: &str, value: Value) -> Result<Vec<u8>> {
         .ok_or_else(|| Error::Storage(format!("unreadable key {name}")))
 }
 
+/// Whether `key`, taken from a request, can name a record. SurrealDB refuses an empty record key
+/// with an error, so no record has one: a lookup by it finds nothing (an unknown client, not a
+/// storage fault).
+fn is_record_key(key: &str) -> bool {
+    !key.is_empty()
+}
+
 /// The fields of a memory row, in the shape of [`Memory`].
 const MEMORY_FIELDS: &str =
     "content_hash, content, tags, memory_type, metadata, created_at, updated_at";
@@ -439,6 +455,9 @@ impl MemoryStore for SurrealStorage {
     }
 
     async fn memory(&self, content_hash: &str) -> Result<Option<Memory>> {
+        if !is_record_key(content_hash) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {MEMORY_FIELDS} FROM type::record('memory', $key);");
         let rows = self
             .rows(&sql, vec![("key", json!(content_hash))], 0)
@@ -450,6 +469,9 @@ impl MemoryStore for SurrealStorage {
     }
 
     async fn delete_memory(&self, content_hash: &str) -> Result<bool> {
+        if !is_record_key(content_hash) {
+            return Ok(false);
+        }
         let rows = self
             .rows(
                 "DELETE type::record('memory', $key) RETURN BEFORE;",

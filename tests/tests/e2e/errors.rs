@@ -215,3 +215,63 @@ async fn oauth_endpoints_are_rate_limited_per_address_and_discovery_is_not() {
     }
     assert_eq!(server.get("/api/health").await.status(), StatusCode::OK);
 }
+
+/// An empty client id is an unknown client on every storage (SurrealDB refused it as a record
+/// key, which answered 500): `MCP_TEST_STORAGE=surrealdb` runs this on SurrealDB.
+#[tokio::test]
+async fn an_empty_client_id_is_an_unknown_client_not_a_server_error() {
+    let server = TestServer::start(&[]).await;
+    let forms: [(&str, &[(&str, &str)]); 6] = [
+        (
+            "/oauth/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", ""),
+                ("refresh_token", "x"),
+            ],
+        ),
+        (
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", ""),
+                ("code", "x"),
+            ],
+        ),
+        (
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", ""),
+                ("client_secret", "x"),
+            ],
+        ),
+        ("/oauth/revoke", &[("client_id", ""), ("token", "x")]),
+        (
+            "/oauth/introspect",
+            &[("client_id", ""), ("client_secret", "x"), ("token", "x")],
+        ),
+        ("/oauth/introspect", &[("client_id", ""), ("token", "x")]),
+    ];
+    for (path, form) in forms {
+        let response = server
+            .http
+            .post(server.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(!status.is_server_error(), "{path} {form:?}: {status}");
+        expect_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    }
+    let response = server
+        .http
+        .post(server.url("/oauth/token"))
+        .basic_auth("", Some(""))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
