@@ -1,6 +1,7 @@
 //! A real SurrealDB server on loopback, for the replica and outage tests: the binary built by
 //! `.ci/run` from `tools/surrealdb-server` (the crates.io `surrealdb-server` package).
 
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -67,7 +68,9 @@ impl SurrealServer {
         }
     }
 
-    /// Starts the server again on the same port and data; returns when it accepts connections.
+    /// Starts the server again on the same port and data; returns when it answers `/health` with
+    /// 200 (an open port alone is not enough: under load, a sign-in right after the port opened
+    /// was reset).
     pub fn resume(&mut self) {
         let child = Command::new(&self.binary)
             .args(["start", "--no-banner", "--log", "warn", "--bind"])
@@ -80,13 +83,29 @@ impl SurrealServer {
             .expect("the SurrealDB server starts");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while !self.healthy() {
             assert!(
                 Instant::now() < deadline,
-                "the SurrealDB server did not listen within 30 s"
+                "the SurrealDB server was not healthy within 30 s"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Whether the server answers `GET /health` with 200.
+    fn healthy(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let request = format!(
+            "GET /health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        let mut answer = String::new();
+        stream.write_all(request.as_bytes()).is_ok()
+            && stream.read_to_string(&mut answer).is_ok()
+            && answer.starts_with("HTTP/1.1 200")
     }
 }
 
