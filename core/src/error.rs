@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// The registered error codes this server can answer with.
 ///
@@ -75,7 +76,11 @@ impl fmt::Display for ErrorCode {
 }
 
 /// A protocol outcome: a registered code and a human-readable description for the client developer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// When the outcome comes from an internal fault (`server_error`, `temporarily_unavailable`), the
+/// fault travels along as its [`source`](std::error::Error::source), so that the HTTP layer, which
+/// alone chooses the answer, can log its whole chain once. The client never sees it.
+#[derive(Clone, Debug)]
 pub struct OAuthError {
     /// The registered error code.
     pub code: ErrorCode,
@@ -83,7 +88,20 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     /// For [`ErrorCode::InsufficientScope`]: the scope the request needed (RFC 6750 §3).
     pub required_scope: Option<String>,
+    /// The internal fault behind a `server_error` or `temporarily_unavailable`.
+    pub fault: Option<Arc<Error>>,
 }
+
+impl PartialEq for OAuthError {
+    /// Two outcomes are equal when a client would see the same answer; the fault is not compared.
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.description == other.description
+            && self.required_scope == other.required_scope
+    }
+}
+
+impl Eq for OAuthError {}
 
 impl OAuthError {
     /// An error with `code` and `description`.
@@ -92,6 +110,7 @@ impl OAuthError {
             code,
             description: description.into(),
             required_scope: None,
+            fault: None,
         }
     }
 
@@ -128,9 +147,11 @@ impl OAuthError {
     /// `insufficient_scope`, naming the scope the request needed.
     pub fn insufficient_scope(required: &str) -> Self {
         Self {
-            code: ErrorCode::InsufficientScope,
-            description: format!("this request needs the '{required}' scope").into(),
             required_scope: Some(required.to_owned()),
+            ..Self::new(
+                ErrorCode::InsufficientScope,
+                format!("this request needs the '{required}' scope"),
+            )
         }
     }
 }
@@ -141,24 +162,52 @@ impl fmt::Display for OAuthError {
     }
 }
 
-impl std::error::Error for OAuthError {}
+impl std::error::Error for OAuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.fault
+            .as_deref()
+            .map(|fault| fault as &(dyn std::error::Error + 'static))
+    }
+}
 
-/// An internal fault: storage, signing or configuration. Never shown to a client verbatim.
+/// The cause of an internal fault, as the library that failed reported it.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An internal fault: storage, signing or configuration. Never shown to a client verbatim; its
+/// [`source`](std::error::Error::source) chain reaches the log.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The storage backend cannot be reached now; the request may succeed later.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
+    #[error("storage unavailable: {context}")]
+    Unavailable {
+        /// What was being done.
+        context: String,
+        /// What the backend said, when it said something.
+        #[source]
+        cause: Option<Cause>,
+    },
     /// The storage backend failed or returned data it cannot read.
-    #[error("storage error: {0}")]
-    Storage(String),
+    #[error("storage error: {context}")]
+    Storage {
+        /// What was being done.
+        context: String,
+        /// What the backend said, when it said something.
+        #[source]
+        cause: Option<Cause>,
+    },
     /// A record with this identity already exists.
     #[error("already exists: {0}")]
     Conflict(String),
     /// Signing or key handling failed.
-    #[error("signing error: {0}")]
-    Signing(String),
+    #[error("signing error: {context}")]
+    Signing {
+        /// What was being done.
+        context: String,
+        /// What the signing library said, when it said something.
+        #[source]
+        cause: Option<Cause>,
+    },
     /// A setting has a value the component cannot use.
     #[error("{variable}: got {got:?}, expected {expected}")]
     Config {
@@ -171,17 +220,84 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A storage fault described by `context` alone.
+    pub fn storage(context: impl Into<String>) -> Self {
+        Self::Storage {
+            context: context.into(),
+            cause: None,
+        }
+    }
+
+    /// A storage fault: `context` says what was being done, `cause` what the backend said.
+    pub fn storage_caused(context: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        Self::Storage {
+            context: context.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// An unreachable backend described by `context` alone.
+    pub fn unavailable(context: impl Into<String>) -> Self {
+        Self::Unavailable {
+            context: context.into(),
+            cause: None,
+        }
+    }
+
+    /// An unreachable backend: `context` says what was being done, `cause` what the driver said.
+    pub fn unavailable_caused(context: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        Self::Unavailable {
+            context: context.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// A signing fault described by `context` alone.
+    pub fn signing(context: impl Into<String>) -> Self {
+        Self::Signing {
+            context: context.into(),
+            cause: None,
+        }
+    }
+
+    /// A signing fault: `context` says what was being done, `cause` what the library said.
+    pub fn signing_caused(context: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        Self::Signing {
+            context: context.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// This fault and every cause under it, outermost first, joined by `: `: the one line the
+    /// log shows.
+    pub fn chain(&self) -> String {
+        let mut line = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            line.push_str(": ");
+            line.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        line
+    }
+}
+
 /// The result type of core operations that may fail internally.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<Error> for OAuthError {
     fn from(error: Error) -> Self {
-        match error {
-            Error::Unavailable(_) => OAuthError::new(
+        let (code, description) = match error {
+            Error::Unavailable { .. } => (
                 ErrorCode::TemporarilyUnavailable,
                 "the storage backend is unavailable; try again shortly",
             ),
-            _ => OAuthError::new(ErrorCode::ServerError, "the server met an internal error"),
+            _ => (ErrorCode::ServerError, "the server met an internal error"),
+        };
+        Self {
+            fault: Some(Arc::new(error)),
+            ..Self::new(code, description)
         }
     }
 }
@@ -192,12 +308,28 @@ mod tests {
 
     #[test]
     fn internal_faults_never_leak_their_cause() {
-        let error: OAuthError =
-            Error::Storage("table clients: disk /secret/path full".into()).into();
+        let error: OAuthError = Error::storage_caused(
+            "reading client x",
+            std::io::Error::other("disk /secret/path full"),
+        )
+        .into();
         assert_eq!(error.code, ErrorCode::ServerError);
         assert!(!error.description.contains("secret"));
-        let error: OAuthError = Error::Unavailable("connection refused".into()).into();
+        assert!(!error.to_string().contains("secret"));
+        let error: OAuthError = Error::unavailable("connection refused").into();
         assert_eq!(error.code, ErrorCode::TemporarilyUnavailable);
+    }
+
+    #[test]
+    fn a_fault_keeps_its_whole_cause_chain() {
+        let error: OAuthError =
+            Error::storage_caused("reading client x", std::io::Error::other("disk full")).into();
+        let fault = std::error::Error::source(&error).expect("the fault travels along");
+        assert_eq!(fault.to_string(), "storage error: reading client x");
+        assert_eq!(
+            error.fault.as_deref().map(Error::chain).as_deref(),
+            Some("storage error: reading client x: disk full")
+        );
     }
 
     #[test]

@@ -39,9 +39,9 @@ impl SigningKey {
 
     /// The raw key material.
     pub fn material(&self) -> Result<Vec<u8>> {
-        URL_SAFE_NO_PAD
-            .decode(&self.material)
-            .map_err(|_| Error::Storage(format!("key {} has unreadable material", self.kid)))
+        URL_SAFE_NO_PAD.decode(&self.material).map_err(|e| {
+            Error::storage_caused(format!("key {} has unreadable material", self.kid), e)
+        })
     }
 }
 
@@ -69,7 +69,7 @@ impl KeyRing {
     pub fn current(&self) -> Result<&SigningKey> {
         self.keys
             .last()
-            .ok_or_else(|| Error::Storage("an empty key ring".into()))
+            .ok_or_else(|| Error::storage("an empty key ring"))
     }
 
     /// Makes `key` current: the previous current key retires at `now`; keys retired longer than
@@ -84,12 +84,11 @@ impl KeyRing {
     }
 
     fn encode(&self) -> Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(|e| Error::Storage(format!("key ring: {e}")))
+        serde_json::to_vec(self).map_err(|e| Error::storage_caused("encoding a key ring", e))
     }
 
     fn decode(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::Storage(format!("unreadable key ring: {e}")))
+        serde_json::from_slice(bytes).map_err(|e| Error::storage_caused("unreadable key ring", e))
     }
 }
 
@@ -159,7 +158,7 @@ impl RingStore<'_> {
                 return Ok(ring);
             }
         }
-        Err(Error::Storage(format!(
+        Err(Error::storage(format!(
             "key ring {} changed under {CAS_ATTEMPTS} attempts",
             self.name
         )))

@@ -24,9 +24,9 @@ impl From<EddsaError> for Error {
                         .into(),
             },
             EddsaError::BadStoredKey(kid) => {
-                Error::Storage(format!("Ed25519 key {kid} is not 32 bytes"))
+                Error::storage(format!("Ed25519 key {kid} is not 32 bytes"))
             }
-            EddsaError::Encode(error) => Error::Signing(error.to_string()),
+            EddsaError::Encode(error) => Error::signing_caused("Ed25519 key or token", error),
         }
     }
 }

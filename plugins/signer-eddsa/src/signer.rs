@@ -54,7 +54,7 @@ impl EddsaSigner {
         let current = ring.current()?;
         let der = ed25519_dalek::SigningKey::from_bytes(&seed(current)?)
             .to_pkcs8_der()
-            .map_err(|e| mcp_oauth_core::Error::Signing(e.to_string()))?;
+            .map_err(|e| mcp_oauth_core::Error::signing_caused("encoding an Ed25519 key", e))?;
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some("at+jwt".into());
         header.kid = Some(current.kid.clone());

@@ -19,7 +19,7 @@ impl From<Hs256Error> for Error {
                 got: format!("a key of {len} bytes"),
                 expected: format!("at least {} bytes (RFC 7518 §3.2)", crate::MIN_KEY_BYTES),
             },
-            Hs256Error::Encode(error) => Error::Signing(error.to_string()),
+            Hs256Error::Encode(error) => Error::signing_caused("HS256 key or token", error),
         }
     }
 }

@@ -25,7 +25,7 @@ fn rfc3339(unix: i64) -> mcp_oauth_core::Result<String> {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|at| at.format(&Rfc3339).ok())
-        .ok_or_else(|| mcp_oauth_core::Error::Signing(format!("time {unix} out of range")))
+        .ok_or_else(|| mcp_oauth_core::Error::signing(format!("time {unix} out of range")))
 }
 
 fn unix(text: &str) -> Result<i64, OAuthError> {
@@ -46,7 +46,8 @@ pub(crate) fn encode(claims: &AccessClaims) -> mcp_oauth_core::Result<Vec<u8>> {
         client_id: claims.client_id.clone(),
         scope: claims.scope.clone(),
     };
-    serde_json::to_vec(&payload).map_err(|e| mcp_oauth_core::Error::Signing(e.to_string()))
+    serde_json::to_vec(&payload)
+        .map_err(|e| mcp_oauth_core::Error::signing_caused("encoding PASETO claims", e))
 }
 
 /// The claims of verified payload bytes.

@@ -4,7 +4,7 @@ use mcp_oauth_core::{Error, OAuthError};
 
 /// A pasetors failure while making keys or tokens (never shown to clients).
 pub(crate) fn signing(error: pasetors::errors::Error) -> Error {
-    Error::Signing(error.to_string())
+    Error::signing_caused("PASETO key or token", error)
 }
 
 /// Every verification failure is the same answer to the client: the token is not valid.

@@ -171,9 +171,7 @@ impl TokenSigner for PasetoSigner {
             }
             Some(Key::Local(key)) => LocalToken::encrypt(key, &payload, Some(&self.footer), None),
             None => {
-                return Err(mcp_oauth_core::Error::Signing(
-                    "the current key is missing".into(),
-                ));
+                return Err(mcp_oauth_core::Error::signing("the current key is missing"));
             }
         }
         .map_err(signing)

@@ -119,7 +119,7 @@ impl SurrealStorage {
                 response
                     .take::<Vec<serde_json::Value>>(index)
                     .map(serde_json::Value::Array)
-                    .map_err(error::convert)
+                    .map_err(|e| Error::from(error::SurrealError::from(e)))
             })
             .collect()
     }
@@ -133,8 +133,8 @@ impl SurrealStorage {
              DELETE oauth_code_use WHERE expires_at <= $now RETURN NONE;",
             vec![("now", json!(now))],
         )
-        .await
-        .map(|_| ())
+        .await?;
+        Ok(())
     }
 }
 

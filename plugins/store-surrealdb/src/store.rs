@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use surrealdb::Surreal;
 use surrealdb::engine::any::Any;
 
-use crate::error::{convert, is_conflict};
+use crate::error::SurrealError;
 
 /// Longest wait for one query.
 const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -36,7 +36,11 @@ type Vars = Vec<(&'static str, Value)>;
 
 impl SurrealStorage {
     /// Runs `sql`; the first statement error is the error.
-    pub(crate) async fn run(&self, sql: &str, vars: Vars) -> Result<surrealdb::IndexedResults> {
+    pub(crate) async fn run(
+        &self,
+        sql: &str,
+        vars: Vars,
+    ) -> Result<surrealdb::IndexedResults, SurrealError> {
         let mut query = self.db.query(sql);
         for (name, value) in vars {
             query = query.bind((name, value));
@@ -44,47 +48,47 @@ impl SurrealStorage {
         // A lost server connection makes queries wait for the reconnection: answer 503 instead.
         let mut response = tokio::time::timeout(QUERY_TIMEOUT, query)
             .await
-            .map_err(|_| Error::Unavailable("SurrealDB did not answer within 5 s".into()))?
-            .map_err(convert)?;
+            .map_err(|_| SurrealError::TimedOut(QUERY_TIMEOUT))??;
         if let Some(error) = response.take_errors().into_values().next() {
-            return Err(convert(error));
+            return Err(error.into());
         }
         Ok(response)
     }
 
     /// Runs `sql` and returns the rows of statement `index`.
-    pub(crate) async fn rows(&self, sql: &str, vars: Vars, index: usize) -> Result<Vec<Value>> {
-        self.run(sql, vars)
-            .await?
-            .take::<Vec<Value>>(index)
-            .map_err(convert)
+    pub(crate) async fn rows(
+        &self,
+        sql: &str,
+        vars: Vars,
+        index: usize,
+    ) -> Result<Vec<Value>, SurrealError> {
+        Ok(self.run(sql, vars).await?.take::<Vec<Value>>(index)?)
     }
 
     /// Runs `attempt` again while it loses races with other writers.
-    async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T>
+    async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T, SurrealError>
     where
         F: Fn() -> Fut,
-        Fut: Future<Output = Result<T>>,
+        Fut: Future<Output = Result<T, SurrealError>>,
     {
-        let mut last = None;
-        for _ in 0..ATTEMPTS {
-            match attempt().await {
-                Err(error) if is_conflict(&error) => last = Some(error),
-                other => return other,
+        let mut outcome = attempt().await;
+        for _ in 1..ATTEMPTS {
+            match outcome {
+                Err(SurrealError::Conflict(_)) => outcome = attempt().await,
+                done => return done,
             }
         }
-        Err(last.unwrap_or_else(|| Error::Storage("retries exhausted".into())))
+        outcome
     }
 }
 
 /// A stored row as a model value; a row that does not read is an error for that row only.
-fn decode<T: DeserializeOwned>(what: &str, row: Value) -> Result<T> {
-    serde_json::from_value(row)
-        .map_err(|e| Error::Storage(format!("unreadable {what} record: {e}")))
+fn decode<T: DeserializeOwned>(what: &'static str, row: Value) -> Result<T, SurrealError> {
+    serde_json::from_value(row).map_err(|cause| SurrealError::Unreadable { what, cause })
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::Storage(e.to_string()))
+    serde_json::to_value(value).map_err(|e| Error::storage_caused("encoding a record", e))
 }
 
 #[async_trait]
@@ -103,10 +107,10 @@ impl ClientStore for SurrealStorage {
             .await
         {
             Ok(_) => Ok(()),
-            Err(Error::Storage(text)) if text.contains("already exists") => {
+            Err(SurrealError::Exists(_)) => {
                 Err(Error::Conflict(format!("client {}", client.client_id)))
             }
-            Err(other) => Err(other),
+            Err(other) => Err(other.into()),
         }
     }
 
@@ -125,6 +129,7 @@ impl ClientStore for SurrealStorage {
             .next()
             .map(|row| decode("client", row))
             .transpose()
+            .map_err(Into::into)
     }
 
     async fn update_client(&self, client: &Client) -> Result<bool> {
@@ -341,7 +346,7 @@ impl TokenStore for SurrealStorage {
 
 impl SurrealStorage {
     /// The value a `RETURN` statement of a transaction gave.
-    async fn scalar(&self, sql: &str, vars: Vars) -> Result<Option<Value>> {
+    async fn scalar(&self, sql: &str, vars: Vars) -> Result<Option<Value>, SurrealError> {
         let mut response = self.run(sql, vars).await?;
         let count = response.num_statements();
         for index in (0..count).rev() {
@@ -358,44 +363,35 @@ impl SurrealStorage {
 #[async_trait]
 impl KeyStore for SurrealStorage {
     async fn key(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        let rows = self
-            .rows(
-                "SELECT VALUE value FROM type::record('oauth_key', $name);",
-                vec![("name", json!(name))],
-                0,
-            )
-            .await?;
-        rows.into_iter()
-            .next()
-            .map(|value| decode_key(name, value))
-            .transpose()
+        Ok(self.find_key(name).await?)
     }
 
     async fn get_or_create_key(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         let encoded = STANDARD.encode(candidate);
-        self.retrying(|| async {
-            if let Some(existing) = self.key(name).await? {
-                return Ok(existing);
-            }
-            let vars = vec![("name", json!(name)), ("value", json!(encoded))];
-            match self
-                .rows(
-                    "CREATE type::record('oauth_key', $name) SET value = $value RETURN NONE;",
-                    vars,
-                    0,
-                )
-                .await
-            {
-                Ok(_) => Ok(candidate.to_vec()),
-                // Another process created it first: theirs wins.
-                Err(Error::Storage(text)) if text.contains("already exists") => self
-                    .key(name)
-                    .await?
-                    .ok_or_else(|| Error::Storage(format!("key {name} vanished"))),
-                Err(other) => Err(other),
-            }
-        })
-        .await
+        let stored = self
+            .retrying(|| async {
+                if let Some(existing) = self.find_key(name).await? {
+                    return Ok(existing);
+                }
+                let vars = vec![("name", json!(name)), ("value", json!(encoded))];
+                match self
+                    .rows(
+                        "CREATE type::record('oauth_key', $name) SET value = $value RETURN NONE;",
+                        vars,
+                        0,
+                    )
+                    .await
+                {
+                    Ok(_) => Ok(candidate.to_vec()),
+                    // Another process created it first: theirs wins.
+                    Err(SurrealError::Exists(_)) => self.find_key(name).await?.ok_or_else(|| {
+                        SurrealError::Malformed(format!("key {name} vanished after it was created"))
+                    }),
+                    Err(other) => Err(other),
+                }
+            })
+            .await?;
+        Ok(stored)
     }
 
     async fn replace_key(&self, name: &str, expected: &[u8], new: &[u8]) -> Result<bool> {
@@ -419,19 +415,39 @@ impl KeyStore for SurrealStorage {
     }
 }
 
-fn decode_key(name: &str, value: Value) -> Result<Vec<u8>> {
-    value
-        .as_str()
-        .and_then(|text| STANDARD.decode(text).ok())
-        .ok_or_else(|| Error::Storage(format!("unreadable key {name}")))
+impl SurrealStorage {
+    /// The key material stored under `name`.
+    async fn find_key(&self, name: &str) -> Result<Option<Vec<u8>>, SurrealError> {
+        let rows = self
+            .rows(
+                "SELECT VALUE value FROM type::record('oauth_key', $name);",
+                vec![("name", json!(name))],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|value| {
+                value
+                    .as_str()
+                    .and_then(|text| STANDARD.decode(text).ok())
+                    .ok_or_else(|| SurrealError::Malformed(format!("unreadable key {name}")))
+            })
+            .transpose()
+    }
 }
 
 /// Whether `key`, taken from a request, can name a record. SurrealDB refuses an empty record key
-/// with an error, so no record has one: a lookup by it finds nothing (an unknown client, not a
-/// storage fault).
+/// with an error, so no record has one, and every key this plugin writes (generated ids, hex
+/// hashes, key names) is short: a lookup by anything else finds nothing (an unknown client, not a
+/// storage fault) without reaching a query.
 fn is_record_key(key: &str) -> bool {
-    !key.is_empty()
+    !key.is_empty() && key.len() <= MAX_RECORD_KEY_BYTES && !key.contains('\0')
 }
+
+/// Longest record key looked up: client ids are generated (or chosen by the deployer for
+/// first-party clients), hashes are 64 hex digits.
+const MAX_RECORD_KEY_BYTES: usize = 1024;
 
 /// The fields of a memory row, in the shape of [`Memory`].
 const MEMORY_FIELDS: &str =
@@ -466,6 +482,7 @@ impl MemoryStore for SurrealStorage {
             .next()
             .map(|row| decode("memory", row))
             .transpose()
+            .map_err(Into::into)
     }
 
     async fn delete_memory(&self, content_hash: &str) -> Result<bool> {
@@ -510,12 +527,12 @@ impl MemoryStore for SurrealStorage {
             ("offset", json!(query.offset)),
         ];
         let mut response = self.run(&sql, vars).await?;
-        let rows = response.take::<Vec<Value>>(0).map_err(convert)?;
+        let rows = response.take::<Vec<Value>>(0).map_err(SurrealError::from)?;
         let memories = rows
             .into_iter()
             .map(|row| decode("memory", row))
-            .collect::<Result<Vec<Memory>>>()?;
-        let counts = response.take::<Vec<Value>>(1).map_err(convert)?;
+            .collect::<Result<Vec<Memory>, SurrealError>>()?;
+        let counts = response.take::<Vec<Value>>(1).map_err(SurrealError::from)?;
         let total = counts
             .first()
             .and_then(|row| row["total"].as_u64())
@@ -547,7 +564,7 @@ impl MemoryStore for SurrealStorage {
                 }
                 decode("memory", row).map(|memory| (score, memory))
             })
-            .collect::<Result<_>>()?;
+            .collect::<Result<_, SurrealError>>()?;
         // BM25 scores are unbounded: scale them to 0..=1 against the best hit.
         let best = scored
             .iter()

@@ -38,7 +38,7 @@ fn a_malformed_row_is_an_error_for_that_row_only() {
             .unwrap();
         let error = storage.client(&ClientId::new("broken")).await.unwrap_err();
         assert!(
-            matches!(error, Error::Storage(ref text) if text.contains("unreadable client")),
+            matches!(error, Error::Storage { ref context, cause: Some(_) } if context.contains("unreadable client")),
             "{error}"
         );
         assert!(
