@@ -66,8 +66,7 @@ impl ClientManager {
         principal.require(Scope::Admin).map_err(|e| state.fail(e))?;
         let client = state
             .engine
-            .storage()
-            .client(&id)
+            .registered_client(&id)
             .await
             .map_err(|e| state.fail(e))?
             .ok_or_else(|| {

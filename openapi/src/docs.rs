@@ -1,11 +1,10 @@
 //! Swagger UI at `/docs`, set up so that its Authorize button runs the authorization-code flow with
 //! PKCE against this very server, as the built-in public client `swagger-ui`.
 
-use mcp_oauth_core::AuthorizationServer;
-use mcp_oauth_core::Error;
 use mcp_oauth_core::model::{
     AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope,
 };
+use mcp_oauth_core::{AuthorizationServer, Error};
 use std::sync::OnceLock;
 
 use poem::endpoint::BoxEndpoint;
@@ -35,16 +34,8 @@ pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let id = ClientId::new(SWAGGER_CLIENT_ID);
-    let existing = engine.storage().client(&id).await?;
-    if existing
-        .as_ref()
-        .is_some_and(|client| client.redirect_uris == redirect_uris)
-    {
-        return Ok(());
-    }
     let client = Client {
-        client_id: id,
+        client_id: ClientId::new(SWAGGER_CLIENT_ID),
         secret_hash: None,
         redirect_uris,
         grant_types: vec![GrantType::AuthorizationCode],
@@ -56,20 +47,10 @@ pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_
             client_name: Some("Swagger UI of this server".into()),
             ..ClientProfile::default()
         },
-        issued_at: existing
-            .as_ref()
-            .map_or_else(|| engine.clock().now(), |client| client.issued_at),
+        issued_at: engine.clock().now(),
         registration_token_hash: None,
     };
-    let stored = match existing {
-        Some(_) => engine.storage().update_client(&client).await.map(|_| ()),
-        None => engine.storage().insert_client(&client).await,
-    };
-    match stored {
-        // Another replica stored it at the same moment.
-        Ok(()) | Err(Error::Conflict(_)) => Ok(()),
-        Err(other) => Err(other),
-    }
+    engine.install_first_party_client(client).await
 }
 
 /// Swagger UI (poem-openapi's), with PKCE and the built-in client preset on its Authorize dialog,

@@ -1,8 +1,11 @@
 //! The one place where an error becomes an HTTP answer: status, RFC-shaped JSON body
-//! (`error`, `error_description`) and, where the RFCs ask for it, `WWW-Authenticate`.
+//! (`error`, `error_description`) and, where the RFCs ask for it, `WWW-Authenticate`. It is also
+//! where the internal fault behind an answer is logged, once, with its whole cause chain, inside
+//! the request's span (which carries the request id, see [`crate::middleware`]).
 
 use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
@@ -68,13 +71,23 @@ impl Challenge {
         self.render_with_status(error, None)
     }
 
+    /// The answer with exactly `status`, for the refusals of the shared middleware (a `Host` it
+    /// does not serve, a body too large, a rate limit, a panic).
+    pub fn response(&self, status: StatusCode, error: &OAuthError) -> Response {
+        let mut response = self.render_with_status(error, Some(status)).into_response();
+        response.set_status(status);
+        response
+    }
+
     /// Like [`render`](Self::render), with a status other than the code's own (400 for
-    /// `invalid_client` where no client authenticates; 404, 405, 413, 415 for `invalid_request`).
+    /// `invalid_client` where no client authenticates; 403, 404, 405, 413, 415, 429 for
+    /// `invalid_request` and `temporarily_unavailable`).
     pub fn render_with_status(
         &self,
         error: &OAuthError,
         status: Option<StatusCode>,
     ) -> ErrorResponse {
+        log_fault(error);
         let body = Json(ErrorBody {
             error: error.code.as_str().to_owned(),
             error_description: error.description.to_string(),
@@ -91,6 +104,7 @@ impl Challenge {
         };
         match status {
             Some(StatusCode::BAD_REQUEST) => return ErrorResponse::BadRequest(body),
+            Some(StatusCode::FORBIDDEN) => return ErrorResponse::Forbidden(body, None),
             Some(StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) => {
                 return ErrorResponse::NotFound(body);
             }
@@ -121,6 +135,21 @@ impl Challenge {
             ErrorCode::TemporarilyUnavailable => ErrorResponse::Unavailable(body),
             _ => ErrorResponse::BadRequest(body),
         }
+    }
+}
+
+/// Logs the internal fault behind `error`, if there is one: its whole cause chain, from the
+/// plugin that failed up. Called where the answer is chosen ([`Challenge::render_with_status`],
+/// and the MCP tools, whose errors are not HTTP answers), so each fault is logged once.
+pub fn log_fault(error: &OAuthError) {
+    let Some(fault) = &error.fault else {
+        return;
+    };
+    match error.code {
+        ErrorCode::TemporarilyUnavailable => {
+            tracing::warn!(error = %error.code, fault = %fault.chain(), "request failed")
+        }
+        _ => tracing::error!(error = %error.code, fault = %fault.chain(), "request failed"),
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod auth;
 mod authorize;
+mod client_auth;
 mod clients;
 mod consent_page;
 mod discovery;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 pub use auth::{Auth, authenticate};
 pub use discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 pub use docs::{SWAGGER_CLIENT_ID, register_swagger_client};
-pub use error::{Challenge, ErrorBody, ErrorResponse};
+pub use error::{Challenge, ErrorBody, ErrorResponse, log_fault};
 pub use rate_limit::RateLimit;
 pub use site::{CorsOrigins, Site};
 pub use state::AppState;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
-use mcp_oauth_core::model::{Memory, MemoryQuery, Scope, normalize_tags};
+use mcp_oauth_core::memories::{self, Listing, NewMemory, Stored};
+use mcp_oauth_core::model::{Memory, StoredBy};
 use poem::http::StatusCode;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -57,6 +58,29 @@ pub struct MemoryOut {
     pub created_at: i64,
     /// Last change (seconds since the epoch).
     pub updated_at: i64,
+    /// Who stored it; absent on memories stored before this was kept.
+    #[oai(skip_serializing_if_is_none)]
+    pub stored_by: Option<StoredByOut>,
+}
+
+/// Who stored a memory.
+#[derive(Debug, Object)]
+pub struct StoredByOut {
+    /// The subject of the credentials: the person, the client itself (`client_credentials`), or
+    /// `owner` for the API key.
+    pub subject: String,
+    /// The client the token was issued to; absent for the API key.
+    #[oai(skip_serializing_if_is_none)]
+    pub client_id: Option<String>,
+}
+
+impl From<StoredBy> for StoredByOut {
+    fn from(by: StoredBy) -> Self {
+        Self {
+            subject: by.subject,
+            client_id: by.client_id,
+        }
+    }
 }
 
 impl From<Memory> for MemoryOut {
@@ -69,6 +93,7 @@ impl From<Memory> for MemoryOut {
             metadata: serde_json::Value::Object(memory.metadata),
             created_at: memory.created_at,
             updated_at: memory.updated_at,
+            stored_by: memory.stored_by.map(Into::into),
         }
     }
 }
@@ -181,9 +206,6 @@ pub enum StoreResponse {
     AlreadyStored(Json<MemoryOutcome>),
 }
 
-/// Most memories returned by a tag search.
-const TAG_SEARCH_LIMIT: usize = 1000;
-
 /// The memory REST API.
 pub struct MemoryApi {
     /// Shared state.
@@ -199,39 +221,28 @@ impl MemoryApi {
         #[oai(scope = "ApiScope::Write")] auth: Auth,
         body: Json<MemoryInput>,
     ) -> Result<StoreResponse, ErrorResponse> {
-        auth.require(Scope::Write).map_err(|e| self.state.fail(e))?;
         let body = body.0;
-        let store = self.state.engine.storage();
-        let memory = Memory::compose(
-            body.content,
-            body.tags.unwrap_or_default(),
-            body.memory_type,
-            self.metadata(body.metadata)?,
-            self.state.engine.clock().now(),
-        )
-        .map_err(|e| self.state.fail(e))?;
-        if let Some(existing) = store
-            .memory(&memory.content_hash)
-            .await
-            .map_err(|e| self.state.fail(e))?
-        {
-            return Ok(StoreResponse::AlreadyStored(Json(MemoryOutcome {
+        let new = NewMemory {
+            content: body.content,
+            tags: body.tags.unwrap_or_default(),
+            memory_type: body.memory_type,
+            metadata: body.metadata,
+        };
+        let stored = self.fail_as_http(self.state.memories.store(&auth.0, new).await)?;
+        Ok(match stored {
+            Stored::Created(memory) => StoreResponse::Created(Json(MemoryOutcome {
+                success: true,
+                message: "memory stored".into(),
+                content_hash: memory.content_hash.clone(),
+                memory: Some(memory.into()),
+            })),
+            Stored::AlreadyStored(existing) => StoreResponse::AlreadyStored(Json(MemoryOutcome {
                 success: true,
                 message: "this content was already stored".into(),
                 content_hash: existing.content_hash.clone(),
                 memory: Some(existing.into()),
-            })));
-        }
-        store
-            .put_memory(&memory)
-            .await
-            .map_err(|e| self.state.fail(e))?;
-        Ok(StoreResponse::Created(Json(MemoryOutcome {
-            success: true,
-            message: "memory stored".into(),
-            content_hash: memory.content_hash.clone(),
-            memory: Some(memory.into()),
-        })))
+            })),
+        })
     }
 
     /// List memories, newest first (read)
@@ -256,21 +267,13 @@ impl MemoryApi {
         /// Only memories of this type.
         memory_type: Query<Option<String>>,
     ) -> Result<Json<MemoryList>, ErrorResponse> {
-        auth.require(Scope::Read).map_err(|e| self.state.fail(e))?;
-        let query = MemoryQuery {
-            tags: tag.0.into_iter().collect(),
-            match_all: false,
+        let listing = Listing {
+            tag: tag.0,
             memory_type: memory_type.0,
-            offset: ((page.0 - 1) * page_size.0) as usize,
-            limit: page_size.0 as usize,
+            page: page.0 as usize,
+            page_size: page_size.0 as usize,
         };
-        let found = self
-            .state
-            .engine
-            .storage()
-            .list_memories(&query)
-            .await
-            .map_err(|e| self.state.fail(e))?;
+        let found = self.fail_as_http(self.state.memories.list(&auth.0, listing).await)?;
         let total = found.total as u64;
         Ok(Json(MemoryList {
             memories: found.memories.into_iter().map(Into::into).collect(),
@@ -289,8 +292,10 @@ impl MemoryApi {
         /// The memory's content hash.
         content_hash: Path<String>,
     ) -> Result<Json<MemoryOut>, ErrorResponse> {
-        auth.require(Scope::Read).map_err(|e| self.state.fail(e))?;
-        Ok(Json(self.existing(&content_hash.0).await?.into()))
+        let found = self.fail_as_http(self.state.memories.get(&auth.0, &content_hash.0).await)?;
+        found
+            .map(|memory| Json(memory.into()))
+            .ok_or_else(|| self.not_found())
     }
 
     /// Change a memory's tags, type or metadata (write)
@@ -302,26 +307,16 @@ impl MemoryApi {
         content_hash: Path<String>,
         body: Json<MemoryChange>,
     ) -> Result<Json<MemoryOut>, ErrorResponse> {
-        auth.require(Scope::Write).map_err(|e| self.state.fail(e))?;
-        let mut memory = self.existing(&content_hash.0).await?;
         let change = body.0;
-        if let Some(tags) = change.tags {
-            memory.tags = normalize_tags(tags).map_err(|e| self.state.fail(e))?;
-        }
-        if let Some(kind) = change.memory_type {
-            memory.memory_type = Some(kind.trim().to_owned()).filter(|k| !k.is_empty());
-        }
-        if change.metadata.is_some() {
-            memory.metadata = self.metadata(change.metadata)?;
-        }
-        memory.updated_at = self.state.engine.clock().now();
-        self.state
-            .engine
-            .storage()
-            .put_memory(&memory)
-            .await
-            .map_err(|e| self.state.fail(e))?;
-        Ok(Json(memory.into()))
+        let change = memories::MemoryChange {
+            tags: change.tags,
+            memory_type: change.memory_type,
+            metadata: change.metadata,
+        };
+        let updated = self.state.memories.update(&auth.0, &content_hash.0, change);
+        self.fail_as_http(updated.await)?
+            .map(|memory| Json(memory.into()))
+            .ok_or_else(|| self.not_found())
     }
 
     /// Delete a memory (write)
@@ -332,15 +327,8 @@ impl MemoryApi {
         /// The memory's content hash.
         content_hash: Path<String>,
     ) -> Result<Json<MemoryOutcome>, ErrorResponse> {
-        auth.require(Scope::Write).map_err(|e| self.state.fail(e))?;
-        let deleted = self
-            .state
-            .engine
-            .storage()
-            .delete_memory(&content_hash.0)
-            .await
-            .map_err(|e| self.state.fail(e))?;
-        if !deleted {
+        let deleted = self.state.memories.delete(&auth.0, &content_hash.0);
+        if !self.fail_as_http(deleted.await)? {
             return Err(self.not_found());
         }
         Ok(Json(MemoryOutcome {
@@ -358,15 +346,9 @@ impl MemoryApi {
         #[oai(scope = "ApiScope::Read")] auth: Auth,
         body: Json<SearchRequest>,
     ) -> Result<Json<SearchResults>, ErrorResponse> {
-        auth.require(Scope::Read).map_err(|e| self.state.fail(e))?;
-        let limit = body.n_results.unwrap_or(5) as usize;
-        let hits = self
-            .state
-            .engine
-            .storage()
-            .search_memories(&body.query, limit)
-            .await
-            .map_err(|e| self.state.fail(e))?;
+        let limit = body.n_results.map(|n| n as usize);
+        let hits = self.state.memories.search(&auth.0, &body.query, limit);
+        let hits = self.fail_as_http(hits.await)?;
         Ok(Json(SearchResults {
             total_found: hits.len() as u64,
             results: hits
@@ -387,25 +369,14 @@ impl MemoryApi {
         #[oai(scope = "ApiScope::Read")] auth: Auth,
         body: Json<TagSearch>,
     ) -> Result<Json<TagSearchResults>, ErrorResponse> {
-        auth.require(Scope::Read).map_err(|e| self.state.fail(e))?;
         let body = body.0;
-        let tags = normalize_tags(body.tags).map_err(|e| self.state.fail(e))?;
-        let query = MemoryQuery {
-            tags: tags.clone(),
-            match_all: body.match_all.unwrap_or(false),
-            memory_type: None,
-            offset: 0,
-            limit: TAG_SEARCH_LIMIT,
-        };
-        let found = self
-            .state
-            .engine
-            .storage()
-            .list_memories(&query)
-            .await
-            .map_err(|e| self.state.fail(e))?;
+        let found =
+            self.state
+                .memories
+                .by_tags(&auth.0, body.tags, body.match_all.unwrap_or(false));
+        let found = self.fail_as_http(found.await)?;
         Ok(Json(TagSearchResults {
-            tags,
+            tags: found.tags,
             total: found.memories.len() as u64,
             memories: found.memories.into_iter().map(Into::into).collect(),
         }))
@@ -417,14 +388,7 @@ impl MemoryApi {
         &self,
         #[oai(scope = "ApiScope::Read")] auth: Auth,
     ) -> Result<Json<TagList>, ErrorResponse> {
-        auth.require(Scope::Read).map_err(|e| self.state.fail(e))?;
-        let tags = self
-            .state
-            .engine
-            .storage()
-            .tags()
-            .await
-            .map_err(|e| self.state.fail(e))?;
+        let tags = self.fail_as_http(self.state.memories.tags(&auth.0).await)?;
         Ok(Json(TagList {
             tags: tags
                 .into_iter()
@@ -438,14 +402,8 @@ impl MemoryApi {
 }
 
 impl MemoryApi {
-    async fn existing(&self, content_hash: &str) -> Result<Memory, ErrorResponse> {
-        self.state
-            .engine
-            .storage()
-            .memory(content_hash)
-            .await
-            .map_err(|e| self.state.fail(e))?
-            .ok_or_else(|| self.not_found())
+    fn fail_as_http<T>(&self, result: Result<T, OAuthError>) -> Result<T, ErrorResponse> {
+        result.map_err(|error| self.state.fail(error))
     }
 
     fn not_found(&self) -> ErrorResponse {
@@ -453,19 +411,6 @@ impl MemoryApi {
             &OAuthError::invalid_request("no memory with this content hash"),
             Some(StatusCode::NOT_FOUND),
         )
-    }
-
-    fn metadata(
-        &self,
-        metadata: Option<serde_json::Value>,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, ErrorResponse> {
-        match metadata {
-            None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
-            Some(serde_json::Value::Object(map)) => Ok(map),
-            Some(_) => Err(self.state.fail(OAuthError::invalid_request(
-                "metadata must be a JSON object",
-            ))),
-        }
     }
 }
 

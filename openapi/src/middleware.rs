@@ -7,13 +7,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use mcp_oauth_core::ErrorCode;
+use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::error::{CorsError, ReadBodyError};
 use poem::http::{HeaderValue, Method, StatusCode, Uri, header};
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
+use tracing::Instrument as _;
 
-use crate::error::{ErrorBody, SCOPE_HINT};
+use crate::error::ErrorBody;
 use crate::pages;
 use crate::state::AppState;
 
@@ -79,24 +80,9 @@ impl<E: Endpoint> Shared<E> {
     }
 
     fn error(&self, status: StatusCode, code: ErrorCode, description: String) -> Response {
-        let body = ErrorBody {
-            error: code.as_str().to_owned(),
-            error_description: description,
-        };
-        let mut response = poem_openapi::payload::Json(body).into_response();
-        response.set_status(status);
-        if status == StatusCode::UNAUTHORIZED {
-            let challenge = format!(
-                "Bearer error=\"invalid_token\", scope=\"{SCOPE_HINT}\", resource_metadata=\"{}\"",
-                self.state.challenge.resource_metadata
-            );
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
-        }
-        response
+        self.state
+            .challenge
+            .response(status, &OAuthError::new(code, description))
     }
 
     /// The seconds to wait when the request is over its client's rate limit. Only the OAuth
@@ -165,14 +151,22 @@ impl<E: Endpoint> Endpoint for Shared<E> {
             req.uri().path().to_owned(),
             Instant::now(),
         );
-        let response = self.answer(req).await;
-        tracing::info!(
-            %method,
-            path,
-            status = response.status().as_u16(),
-            micros = started.elapsed().as_micros() as u64,
-            "request"
-        );
+        let id = request_id(&req);
+        // Every line logged while answering, the fault behind an error included, names the id.
+        let span = tracing::info_span!("request", id = %id);
+        let mut response = self.answer(req).instrument(span.clone()).await;
+        span.in_scope(|| {
+            tracing::info!(
+                %method,
+                path,
+                status = response.status().as_u16(),
+                micros = started.elapsed().as_micros() as u64,
+                "request"
+            )
+        });
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
         Ok(response)
     }
 }
@@ -305,6 +299,31 @@ impl<E: Endpoint> Shared<E> {
                 .insert(header::WWW_AUTHENTICATE, value);
         }
     }
+}
+
+/// The header that names a request in the answer and in every log line about it.
+const REQUEST_ID: &str = "x-request-id";
+/// Longest request id taken from a proxy.
+const MAX_REQUEST_ID: usize = 64;
+
+/// The request's id: the one a proxy in front set in `X-Request-Id`, when it is short and plain
+/// (letters, digits, `-`, `_`, `.`), so that its log and ours name the request alike; otherwise a
+/// new random one.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map_or_else(
+            || mcp_oauth_core::secret::hex(&mcp_oauth_core::secret::random_bytes(8)),
+            str::to_owned,
+        )
 }
 
 /// A JSON error answer turned into the error page, for a person's browser.

@@ -11,10 +11,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use crate::auth::authenticate;
+use crate::client_auth::{ClientAuth, FormCredentials, client_credentials};
 use crate::error::ErrorResponse;
 use crate::state::AppState;
 use crate::tags::ApiTags;
-use crate::token::{ClientAuth, FormCredentials, client_credentials};
 
 /// A revocation or introspection request.
 #[derive(Debug, Object, Deserialize)]

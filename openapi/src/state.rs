@@ -5,7 +5,7 @@ use std::sync::Arc;
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::ConsentSeal;
 use mcp_oauth_core::secret::SecretHash;
-use mcp_oauth_core::{AuthorizationServer, Signing};
+use mcp_oauth_core::{AuthorizationServer, MemoryService, Signing};
 
 use crate::error::{Challenge, ErrorResponse};
 use crate::site::Site;
@@ -14,6 +14,8 @@ use crate::site::Site;
 pub struct AppState {
     /// The OAuth engine.
     pub engine: Arc<AuthorizationServer>,
+    /// The memory service, shared with the MCP tools.
+    pub memories: Arc<MemoryService>,
     /// The hash of the owner's legacy API key (`MCP_API_KEY`): grants every scope, approves
     /// consent.
     pub api_key: Option<SecretHash>,

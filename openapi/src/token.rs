@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use mcp_oauth_core::engine::{ClientCredentials, TokenResponse};
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::engine::{Grant, TokenRequest};
+use mcp_oauth_core::model::GrantType;
 use mcp_oauth_core::secret::Secret;
-use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::Request;
 use poem_openapi::payload::{Form, Json};
-use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
+use crate::client_auth::{ClientAuth, FormCredentials, client_credentials};
 use crate::error::ErrorResponse;
 use crate::state::AppState;
 use crate::tags::ApiTags;
@@ -68,21 +68,6 @@ pub enum TokenEndpointResponse {
     ),
 }
 
-/// HTTP Basic client authentication (`client_secret_basic`).
-#[derive(SecurityScheme)]
-#[oai(rename = "client_secret_basic", ty = "basic")]
-pub struct ClientBasic(poem_openapi::auth::Basic);
-
-/// Client authentication on the token endpoint: Basic, or credentials in the form.
-#[derive(SecurityScheme)]
-pub enum ClientAuth {
-    /// `client_secret_basic`.
-    Basic(ClientBasic),
-    /// `client_secret_post` or `none`: the credentials are in the form.
-    #[oai(fallback)]
-    InForm,
-}
-
 /// The token endpoint.
 pub struct TokenApi {
     /// Shared state.
@@ -102,11 +87,16 @@ impl TokenApi {
         auth: ClientAuth,
         form: Form<TokenForm>,
     ) -> Result<TokenEndpointResponse, ErrorResponse> {
-        let form = form.0;
-        let issued = self.grant(req, auth, &form).await.map_err(|error| {
-            tracing::info!(error = %error.code, grant_type = ?form.grant_type, "token request refused");
-            self.state.fail(error)
-        })?;
+        let issued = async {
+            let request = token_request(req, auth, form.0)?;
+            let grant_type = request.grant.grant_type();
+            self.state.engine.token(request).await.inspect_err(|error| {
+                if error.fault.is_none() {
+                    tracing::info!(error = %error.code, grant_type = grant_type.as_str(), "token request refused");
+                }
+            })
+        };
+        let issued = issued.await.map_err(|error| self.state.fail(error))?;
         Ok(TokenEndpointResponse::Issued(
             Json(TokenBody {
                 access_token: issued.access_token,
@@ -121,173 +111,43 @@ impl TokenApi {
     }
 }
 
-impl TokenApi {
-    async fn grant(
-        &self,
-        req: &Request,
-        auth: ClientAuth,
-        form: &TokenForm,
-    ) -> Result<TokenResponse, OAuthError> {
-        let engine = &self.state.engine;
-        let grant_type = form
-            .grant_type
-            .as_deref()
-            .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-        if !matches!(
-            grant_type,
-            "authorization_code" | "refresh_token" | "client_credentials"
-        ) {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code, refresh_token or client_credentials",
-            ));
-        }
-        let in_form = FormCredentials {
-            client_id: form.client_id.clone(),
-            client_secret: form.client_secret.clone(),
-        };
-        let credentials = client_credentials(req, auth, &in_form)?;
-        let client = engine.authenticate_client(&credentials).await?;
-        let required = |value: &Option<String>, name: &str| {
-            value
-                .clone()
-                .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
-        };
-        let resource = form.resource.as_deref();
-        match grant_type {
-            "authorization_code" => {
-                let code = required(&form.code, "code")?;
-                engine
-                    .exchange_code(
-                        &client,
-                        &code,
-                        form.redirect_uri.as_deref(),
-                        form.code_verifier.as_deref(),
-                        resource,
-                    )
-                    .await
-            }
-            "refresh_token" => {
-                let token = required(&form.refresh_token, "refresh_token")?;
-                engine
-                    .refresh(&client, &token, form.scope.as_deref(), resource)
-                    .await
-            }
-            _ => {
-                engine
-                    .client_credentials(&client, form.scope.as_deref(), resource)
-                    .await
-            }
-        }
-    }
-}
-
-/// The client credentials a form may carry (`client_secret_post`, `none`).
-pub(crate) struct FormCredentials {
-    /// `client_id`.
-    pub client_id: Option<String>,
-    /// `client_secret`.
-    pub client_secret: Option<String>,
-}
-
-/// The client's credentials from Basic auth or the form; using both is `invalid_request`
-/// (RFC 6749 §2.3: one method per request).
-pub(crate) fn client_credentials(
+/// The form read once into a typed request: the grant with its own fields, and the client's
+/// credentials from the form or the Authorization header.
+fn token_request(
     req: &Request,
     auth: ClientAuth,
-    form: &FormCredentials,
-) -> Result<ClientCredentials, OAuthError> {
-    let basic = match auth {
-        ClientAuth::Basic(ClientBasic(basic)) => Some(basic),
-        ClientAuth::InForm
-            if req
-                .headers()
-                .contains_key(poem::http::header::AUTHORIZATION) =>
-        {
-            return Err(basic_header_error(req));
-        }
-        ClientAuth::InForm => None,
+    form: TokenForm,
+) -> Result<TokenRequest, OAuthError> {
+    let grant_type = form
+        .grant_type
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    let grant_type = GrantType::requested(grant_type)?;
+    let credentials = FormCredentials {
+        client_id: form.client_id,
+        client_secret: form.client_secret,
     };
-    match basic {
-        Some(basic) => {
-            if form.client_secret.is_some() {
-                return Err(OAuthError::invalid_request(
-                    "send the client secret in the Authorization header or in the form, not both",
-                ));
-            }
-            // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
-            let client_id = form_decode(&basic.username)?;
-            if form.client_id.as_ref().is_some_and(|id| *id != client_id) {
-                return Err(OAuthError::invalid_request(
-                    "client_id in the form differs from the Authorization header",
-                ));
-            }
-            Ok(ClientCredentials {
-                client_id,
-                secret: Some(Secret::new(form_decode(&basic.password)?)),
-            })
-        }
-        None => {
-            let client_id = form.client_id.clone().ok_or_else(|| {
-                OAuthError::invalid_client("client authentication failed: no client_id")
-            })?;
-            let secret = form.client_secret.clone().map(Secret::new);
-            Ok(ClientCredentials { client_id, secret })
-        }
-    }
-}
-
-/// Why an Authorization header that is not valid Basic auth was refused.
-fn basic_header_error(req: &Request) -> OAuthError {
-    let value = req.headers().get(poem::http::header::AUTHORIZATION);
-    let is_basic = value
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() >= 6 && v[..6].eq_ignore_ascii_case("basic "));
-    if is_basic {
-        let decodable = value
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| STANDARD.decode(v[6..].trim()).ok())
-            .is_some_and(|bytes| String::from_utf8(bytes).is_ok_and(|s| s.contains(':')));
-        if !decodable {
-            return OAuthError::invalid_client("the Basic credentials are malformed");
-        }
-    }
-    OAuthError::invalid_client("client authentication must use HTTP Basic or the form")
-}
-
-/// Undoes the `application/x-www-form-urlencoded` encoding of a Basic credential.
-fn form_decode(text: &str) -> Result<String, OAuthError> {
-    percent_encoding::percent_decode_str(&text.replace('+', " "))
-        .decode_utf8()
-        .map(|decoded| decoded.into_owned())
-        .map_err(|_| OAuthError::invalid_client("the Basic credentials are malformed"))
-}
-
-#[cfg(test)]
-mod properties {
-    use proptest::prelude::*;
-
-    use super::form_decode;
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
-
-        /// Basic credentials are form-encoded before base64 (RFC 6749 §2.3.1): whatever text a
-        /// client encodes, including `+`, `%`, `:` and non-ASCII, decodes to the same text.
-        #[test]
-        fn basic_credentials_round_trip(text in "\\PC{0,40}") {
-            let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
-            prop_assert_eq!(form_decode(&encoded).expect("decodes"), text);
-        }
-
-        /// Decoding never panics, and a literal `+` means a space: a `+` in the result can only
-        /// come from an encoded `%2B`.
-        #[test]
-        fn decoding_never_panics(text in "[%0-9A-Fa-f+ a-z\\u{80}-\\u{ff}]{0,60}") {
-            if let Ok(decoded) = form_decode(&text) {
-                let encoded_plus = text.to_ascii_lowercase().matches("%2b").count();
-                prop_assert!(decoded.matches('+').count() <= encoded_plus);
-            }
-        }
-    }
+    let client = client_credentials(req, auth, &credentials)?;
+    let required = |value: Option<String>, name: &str| {
+        value
+            .map(Secret::new)
+            .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+    };
+    let grant = match grant_type {
+        GrantType::AuthorizationCode => Grant::AuthorizationCode {
+            code: required(form.code, "code")?,
+            redirect_uri: form.redirect_uri,
+            code_verifier: form.code_verifier,
+        },
+        GrantType::RefreshToken => Grant::RefreshToken {
+            refresh_token: required(form.refresh_token, "refresh_token")?,
+            scope: form.scope,
+        },
+        GrantType::ClientCredentials => Grant::ClientCredentials { scope: form.scope },
+    };
+    Ok(TokenRequest {
+        client,
+        grant,
+        resource: form.resource,
+    })
 }

@@ -6,8 +6,11 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mcp_oauth_core::engine::{AuthorizationRequest, Registrar, RegistrationRequest};
+use mcp_oauth_core::engine::{
+    AuthorizationRequest, ClientCredentials, Grant, Registrar, RegistrationRequest, TokenRequest,
+};
 use mcp_oauth_core::registry::{self, SignerContext};
+use mcp_oauth_core::secret::Secret;
 use mcp_oauth_core::{
     AuthorizationServer, EngineConfig, KeyStore, PkcePolicy, PluginSettings, Signing, SystemClock,
 };
@@ -110,13 +113,18 @@ fn flows(c: &mut Criterion) {
                     .1
                     .into_owned();
                 engine
-                    .exchange_code(
-                        &client.client,
-                        &code,
-                        Some("http://localhost:5000/callback"),
-                        Some(VERIFIER),
-                        None,
-                    )
+                    .token(TokenRequest {
+                        client: ClientCredentials {
+                            client_id: client.client.client_id.as_str().to_owned(),
+                            secret: None,
+                        },
+                        grant: Grant::AuthorizationCode {
+                            code: Secret::new(code),
+                            redirect_uri: Some("http://localhost:5000/callback".into()),
+                            code_verifier: Some(VERIFIER.into()),
+                        },
+                        resource: None,
+                    })
                     .await
                     .expect("tokens")
             })

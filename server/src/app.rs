@@ -10,8 +10,8 @@ use mcp_oauth_core::engine::{ClientDocuments, ConsentSeal};
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
 use mcp_oauth_core::{
-    AuthorizationServer, Clock, EngineConfig, Error, KeyStore, PluginSettings, Signing, Storage,
-    UnixTime,
+    AuthorizationServer, Clock, EngineConfig, Error, KeyStore, MemoryService, PluginSettings,
+    Signing, Storage, UnixTime,
 };
 use mcp_oauth_openapi::{
     AppState, Challenge, CorsOrigins, RateLimit, Site, register_swagger_client,
@@ -143,7 +143,7 @@ impl App {
             loopback_documents,
         );
         let engine = Arc::new(
-            AuthorizationServer::new(config, storage, signing.clone(), clock.clone())
+            AuthorizationServer::new(config, storage.clone(), signing.clone(), clock.clone())
                 .with_client_documents(documents),
         );
         register_swagger_client(&engine).await?;
@@ -158,6 +158,7 @@ impl App {
         ));
         let state = Arc::new(AppState {
             engine,
+            memories: Arc::new(MemoryService::new(storage, clock.clone())),
             api_key: api_key.as_ref().map(Secret::hash),
             registration_key: settings
                 .dcr_registration_key

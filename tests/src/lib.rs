@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
+mod logs;
 mod surreal;
+pub use logs::CapturedLogs;
 pub use surreal::SurrealServer;
 
 use base64::Engine as _;

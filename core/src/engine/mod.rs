@@ -4,6 +4,7 @@
 
 mod authorize;
 mod cache;
+mod client_auth;
 mod consent;
 mod documents;
 mod register;
@@ -15,11 +16,12 @@ mod verify;
 use std::sync::Arc;
 
 pub use authorize::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
+pub use client_auth::ClientCredentials;
 pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
 pub use register::{RegisteredClient, Registrar, RegistrationRequest};
 pub use revoke::{Introspection, TokenHint};
-pub use token::{ClientCredentials, TokenResponse};
+pub use token::{Grant, TokenRequest, TokenResponse};
 pub use verify::Principal;
 
 use crate::clock::Clock;
@@ -147,7 +149,14 @@ impl AuthorizationServer {
     /// The client with `client_id`: a registered one, or the one its metadata document describes.
     /// Registered clients come from a short-lived cache (see [`CLIENT_TTL`]).
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, OAuthError> {
-        let now = self.clock.now();
+        self.find_client_at(client_id, self.clock.now()).await
+    }
+
+    pub(crate) async fn find_client_at(
+        &self,
+        client_id: &str,
+        now: crate::clock::UnixTime,
+    ) -> Result<Option<Client>, OAuthError> {
         match &self.documents {
             Some(documents) if ClientDocuments::is_document_id(client_id) => {
                 documents.resolve(client_id, now).await.map(Some)
@@ -169,11 +178,6 @@ impl AuthorizationServer {
     /// The engine's settings.
     pub fn config(&self) -> &EngineConfig {
         &self.config
-    }
-
-    /// The storage backend.
-    pub fn storage(&self) -> &Arc<dyn Storage> {
-        &self.storage
     }
 
     /// The token signer.

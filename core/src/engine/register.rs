@@ -121,6 +121,31 @@ impl AuthorizationServer {
         Ok(client.filter(|client| client.has_registration_token(registration_token)))
     }
 
+    /// The registered client `id`, read from storage rather than the cache (the owner manages
+    /// what is stored now).
+    pub async fn registered_client(&self, id: &ClientId) -> Result<Option<Client>, OAuthError> {
+        Ok(self.storage.client(id).await?)
+    }
+
+    /// Makes `client` a registered first-party client, one this server itself uses (Swagger
+    /// UI's): stores it, or brings the stored one's redirect URIs up to date, keeping its
+    /// registration time. When another replica stores it at the same moment, theirs stays.
+    pub async fn install_first_party_client(&self, mut client: Client) -> crate::Result<()> {
+        match self.storage.client(&client.client_id).await? {
+            Some(stored) if stored.redirect_uris == client.redirect_uris => Ok(()),
+            Some(stored) => {
+                client.issued_at = stored.issued_at;
+                self.storage.update_client(&client).await?;
+                self.clients.forget(&client.client_id);
+                Ok(())
+            }
+            None => match self.storage.insert_client(&client).await {
+                Ok(()) | Err(Error::Conflict(_)) => Ok(()),
+                Err(other) => Err(other),
+            },
+        }
+    }
+
     /// Replaces `current`'s metadata with `request` (RFC 7592 §2.2): omitted fields take their
     /// defaults, as at registration. The client id, issue time, registration access token and
     /// secret stay; a client turning confidential gets a secret, one turning public loses it.

@@ -1,20 +1,63 @@
-//! The token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6) and client authentication (§2.3.1).
+//! The token endpoint (RFC 6749 §3.2): one entry, [`AuthorizationServer::token`], for every grant
+//! (§4.1.3, §4.4, §6).
 
 use super::AuthorizationServer;
+use crate::clock::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{
     AccessClaims, Client, CodeUse, GrantType, RefreshState, RefreshToken, Scope, ScopeSet,
 };
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 
-/// How the client identified itself on a token request.
+use super::ClientCredentials;
+
+/// A token request (RFC 6749 §3.2), parsed once: who asks, with which grant, for which resource.
 #[derive(Debug)]
-pub struct ClientCredentials {
-    /// The client id (from Basic auth or the form).
-    pub client_id: String,
-    /// The secret, when one was presented (by HTTP Basic or in the form: both carry the same
-    /// secret, so the method used is not recorded).
-    pub secret: Option<Secret>,
+pub struct TokenRequest {
+    /// The client's credentials.
+    pub client: ClientCredentials,
+    /// The grant presented, with the fields only it carries.
+    pub grant: Grant,
+    /// The RFC 8707 resource indicator.
+    pub resource: Option<String>,
+}
+
+/// The grant of a token request. Adding a grant type is one variant here, one arm in
+/// [`AuthorizationServer::token`] and the method it calls.
+#[derive(Debug)]
+pub enum Grant {
+    /// RFC 6749 §4.1.3, with the PKCE verifier (RFC 7636 §4.5).
+    AuthorizationCode {
+        /// The code from the authorization response.
+        code: Secret,
+        /// The `redirect_uri` of the authorization request, when it carried one.
+        redirect_uri: Option<String>,
+        /// The PKCE verifier.
+        code_verifier: Option<String>,
+    },
+    /// RFC 6749 §6.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: Secret,
+        /// A narrower scope.
+        scope: Option<String>,
+    },
+    /// RFC 6749 §4.4.
+    ClientCredentials {
+        /// A narrower scope than the client registered.
+        scope: Option<String>,
+    },
+}
+
+impl Grant {
+    /// The grant's type, as clients register it.
+    pub fn grant_type(&self) -> GrantType {
+        match self {
+            Grant::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            Grant::RefreshToken { .. } => GrantType::RefreshToken,
+            Grant::ClientCredentials { .. } => GrantType::ClientCredentials,
+        }
+    }
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -35,36 +78,53 @@ pub struct TokenResponse {
 }
 
 impl AuthorizationServer {
-    /// Authenticates the client of a token request. Public clients present no secret;
-    /// confidential ones present theirs by `client_secret_basic` or `client_secret_post`.
-    pub async fn authenticate_client(
-        &self,
-        credentials: &ClientCredentials,
-    ) -> Result<Client, OAuthError> {
-        let failed = || OAuthError::invalid_client("client authentication failed");
-        let client = self
-            .find_client(&credentials.client_id)
-            .await?
-            .ok_or_else(failed)?;
-        match (&client.secret_hash, &credentials.secret) {
-            (None, None) => Ok(client),
-            (Some(hash), Some(secret)) if hash.matches(secret.expose()) => Ok(client),
-            _ => Err(failed()),
+    /// Answers a token request: authenticates the client, then exchanges its grant. The clock
+    /// is read once, here.
+    pub async fn token(&self, request: TokenRequest) -> Result<TokenResponse, OAuthError> {
+        let now = self.clock.now();
+        let client = self.authenticate_client_at(&request.client, now).await?;
+        let resource = request.resource.as_deref();
+        match request.grant {
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                let presented = Presented {
+                    redirect_uri: redirect_uri.as_deref(),
+                    code_verifier: code_verifier.as_deref(),
+                    resource,
+                };
+                self.exchange_code(&client, &code, presented, now).await
+            }
+            Grant::RefreshToken {
+                refresh_token,
+                scope,
+            } => {
+                self.refresh(&client, &refresh_token, scope.as_deref(), resource, now)
+                    .await
+            }
+            Grant::ClientCredentials { scope } => {
+                self.client_credentials(&client, scope.as_deref(), resource, now)
+            }
         }
     }
 
     /// The `authorization_code` grant: takes the code (once) and checks every binding.
-    pub async fn exchange_code(
+    async fn exchange_code(
         &self,
         client: &Client,
-        code: &str,
-        redirect_uri: Option<&str>,
-        code_verifier: Option<&str>,
-        resource: Option<&str>,
+        code: &Secret,
+        presented: Presented<'_>,
+        now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         require_grant(client, GrantType::AuthorizationCode)?;
-        let now = self.clock.now();
-        let code_hash = Secret::new(code).hash();
+        let Presented {
+            redirect_uri,
+            code_verifier,
+            resource,
+        } = presented;
+        let code_hash = code.hash();
         let Some(grant) = self.storage.take_code(&code_hash, now).await? else {
             return Err(self.refuse_code(&code_hash, now).await?);
         };
@@ -112,6 +172,7 @@ impl AuthorizationServer {
                 grant.scope,
                 grant.resource,
                 family.clone(),
+                now,
             )
             .await?;
         let lifetime = if family.is_some() {
@@ -134,15 +195,15 @@ impl AuthorizationServer {
     }
 
     /// The `refresh_token` grant: rotates the token; a reused token revokes its whole family.
-    pub async fn refresh(
+    async fn refresh(
         &self,
         client: &Client,
-        refresh_token: &str,
+        refresh_token: &Secret,
         scope: Option<&str>,
         resource: Option<&str>,
+        now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
-        let now = self.clock.now();
-        let hash = Secret::new(refresh_token).hash();
+        let hash = refresh_token.hash();
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let token = self
@@ -196,17 +257,19 @@ impl AuthorizationServer {
             self.storage.revoke_family(&token.family_id).await?;
             return Err(invalid());
         }
-        let mut response = self.issue_access(client, &token.subject, narrowed, token.resource)?;
+        let mut response =
+            self.issue_access(client, &token.subject, narrowed, token.resource, now)?;
         response.refresh_token = Some(successor_secret);
         Ok(response)
     }
 
     /// The `client_credentials` grant: a token for the client itself, no refresh token.
-    pub async fn client_credentials(
+    fn client_credentials(
         &self,
         client: &Client,
         scope: Option<&str>,
         resource: Option<&str>,
+        now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         require_grant(client, GrantType::ClientCredentials)?;
         let scope = match scope.filter(|text| !text.trim().is_empty()) {
@@ -224,15 +287,15 @@ impl AuthorizationServer {
             None => client.scope.clone(),
         };
         let resource = self.resolve_resource(resource)?;
-        self.issue_access(client, client.client_id.as_str(), scope, resource)
+        self.issue_access(client, client.client_id.as_str(), scope, resource, now)
     }
 
     /// The answer to a code that cannot be taken. A code that was already exchanged is a replay:
     /// every token issued for it is revoked (RFC 9700 §4.5.1).
     async fn refuse_code(
         &self,
-        code_hash: &crate::secret::SecretHash,
-        now: crate::clock::UnixTime,
+        code_hash: &SecretHash,
+        now: UnixTime,
     ) -> Result<OAuthError, OAuthError> {
         let Some(used) = self.storage.code_use(code_hash, now).await? else {
             return Ok(OAuthError::invalid_grant(
@@ -273,10 +336,11 @@ impl AuthorizationServer {
         scope: ScopeSet,
         resource: String,
         family: Option<String>,
+        now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
-        let mut response = self.issue_access(client, subject, scope.clone(), resource.clone())?;
+        let mut response =
+            self.issue_access(client, subject, scope.clone(), resource.clone(), now)?;
         if let Some(family_id) = family {
-            let now = self.clock.now();
             let secret = Secret::generate(32);
             let token = RefreshToken {
                 token_hash: secret.hash(),
@@ -301,8 +365,8 @@ impl AuthorizationServer {
         subject: &str,
         scope: ScopeSet,
         resource: String,
+        now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
-        let now = self.clock.now();
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),
             sub: subject.to_owned(),
@@ -323,6 +387,13 @@ impl AuthorizationServer {
             access_jti: claims.jti,
         })
     }
+}
+
+/// What an authorization-code token request must repeat from its authorization request.
+struct Presented<'a> {
+    redirect_uri: Option<&'a str>,
+    code_verifier: Option<&'a str>,
+    resource: Option<&'a str>,
 }
 
 fn require_grant(client: &Client, grant: GrantType) -> Result<(), OAuthError> {

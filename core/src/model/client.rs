@@ -60,6 +60,20 @@ impl GrantType {
         }
     }
 
+    /// The grant type a token request names; `unsupported_grant_type` for any other
+    /// (RFC 6749 §5.2).
+    pub fn requested(name: &str) -> Result<Self, OAuthError> {
+        GrantType::ALL
+            .into_iter()
+            .find(|grant| grant.as_str() == name)
+            .ok_or_else(|| {
+                OAuthError::new(
+                    crate::error::ErrorCode::UnsupportedGrantType,
+                    "grant_type must be authorization_code, refresh_token or client_credentials",
+                )
+            })
+    }
+
     /// Every grant type this server supports.
     pub const ALL: [GrantType; 3] = [
         GrantType::AuthorizationCode,

@@ -24,6 +24,20 @@ pub struct Memory {
     pub created_at: UnixTime,
     /// Last change.
     pub updated_at: UnixTime,
+    /// Who stored it; absent on memories stored before attribution was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_by: Option<StoredBy>,
+}
+
+/// Who stored a memory: the subject of the credentials, and the client that sent them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBy {
+    /// The token's subject (the person, or the client itself for `client_credentials`), or
+    /// `owner` for the API key.
+    pub subject: String,
+    /// The client the token was issued to; absent for the API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// Longest accepted memory content, in characters.
@@ -59,6 +73,7 @@ impl Memory {
             metadata,
             created_at: now,
             updated_at: now,
+            stored_by: None,
         })
     }
 }

@@ -12,8 +12,8 @@ pub use claims::AccessClaims;
 pub use client::{AuthMethod, Client, ClientId, ClientProfile, GrantType};
 pub use grant::{AuthorizationCode, CodeUse, RefreshState, RefreshToken};
 pub use memory::{
-    MAX_CONTENT_CHARS, Memory, MemoryPage, MemoryQuery, ScoredMemory, TagCount, content_hash,
-    normalize_tags, relevance,
+    MAX_CONTENT_CHARS, Memory, MemoryPage, MemoryQuery, ScoredMemory, StoredBy, TagCount,
+    content_hash, normalize_tags, relevance,
 };
 pub use pkce::PkceChallenge;
 pub use redirect::{RedirectKind, RedirectUri};

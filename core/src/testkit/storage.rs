@@ -4,7 +4,7 @@ use futures::future::join_all;
 
 use crate::model::{
     AuthMethod, AuthorizationCode, Client, ClientId, ClientProfile, CodeUse, GrantType, Memory,
-    MemoryQuery, RedirectUri, RefreshState, RefreshToken, Scope, content_hash,
+    MemoryQuery, RedirectUri, RefreshState, RefreshToken, Scope, StoredBy, content_hash,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::store::Storage;
@@ -494,6 +494,10 @@ fn memory(content: &str, tags: &[&str], kind: Option<&str>, at: i64) -> Memory {
             .unwrap_or_default(),
         created_at: at,
         updated_at: at,
+        stored_by: Some(StoredBy {
+            subject: "testkit".into(),
+            client_id: Some("client-1".into()),
+        }),
     }
 }
 

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::engine::Principal;
-use mcp_oauth_core::model::{Memory, MemoryQuery, Scope, normalize_tags};
+use mcp_oauth_core::memories::{
+    DEFAULT_SEARCH_RESULTS, Listing, MAX_PAGE_SIZE, MAX_SEARCH_RESULTS, NewMemory, Stored,
+};
+use mcp_oauth_core::model::{Memory, Scope};
 use mcp_oauth_core::{ErrorCode, OAuthError};
 use mcp_oauth_openapi::AppState;
 use rmcp::handler::server::common::Extension;
@@ -98,15 +101,12 @@ impl MemoryTools {
 
 type ToolResult = Result<CallToolResult, ErrorData>;
 
-/// The principal the HTTP guard authenticated, holding `scope`.
-fn authorize(parts: &http::request::Parts, scope: Scope) -> Result<(), ErrorData> {
-    let principal = parts
+/// The principal the HTTP guard authenticated.
+fn caller(parts: &http::request::Parts) -> Result<&Principal, ErrorData> {
+    parts
         .extensions
         .get::<Principal>()
-        .ok_or_else(|| ErrorData::invalid_request("not authenticated", None))?;
-    principal
-        .require(scope)
-        .map_err(|error| ErrorData::invalid_request(error.description, None))
+        .ok_or_else(|| ErrorData::invalid_request("not authenticated", None))
 }
 
 fn json_result(value: Value) -> ToolResult {
@@ -118,6 +118,7 @@ fn json_result(value: Value) -> ToolResult {
 /// A protocol error as a tool error the model can read; internal faults stay opaque.
 fn tool_error(error: impl Into<OAuthError>) -> ToolResult {
     let error = error.into();
+    mcp_oauth_openapi::log_fault(&error);
     if matches!(error.code, ErrorCode::ServerError) {
         return Err(ErrorData::internal_error(
             "the server met an internal error",
@@ -139,6 +140,7 @@ fn memory_json(memory: &Memory) -> Value {
         "metadata": memory.metadata,
         "created_at": memory.created_at,
         "updated_at": memory.updated_at,
+        "stored_by": memory.stored_by,
     })
 }
 
@@ -153,30 +155,19 @@ impl MemoryTools {
         Extension(parts): Extension<http::request::Parts>,
         Parameters(args): Parameters<StoreArgs>,
     ) -> ToolResult {
-        authorize(&parts, Scope::Write)?;
-        let now = self.state.engine.clock().now();
-        let memory = match Memory::compose(
-            args.content,
-            args.tags,
-            args.memory_type,
-            args.metadata.unwrap_or_default(),
-            now,
-        ) {
-            Ok(memory) => memory,
-            Err(error) => return tool_error(error),
+        let new = NewMemory {
+            content: args.content,
+            tags: args.tags,
+            memory_type: args.memory_type,
+            metadata: args.metadata.map(Value::Object),
         };
-        let store = self.state.engine.storage();
-        match store.memory(&memory.content_hash).await {
-            Ok(Some(existing)) => {
-                return json_result(
-                    json!({"stored": false, "message": "already stored", "memory": memory_json(&existing)}),
-                );
+        match self.state.memories.store(caller(&parts)?, new).await {
+            Ok(Stored::Created(memory)) => {
+                json_result(json!({"stored": true, "memory": memory_json(&memory)}))
             }
-            Ok(None) => {}
-            Err(error) => return tool_error(error),
-        }
-        match store.put_memory(&memory).await {
-            Ok(_) => json_result(json!({"stored": true, "memory": memory_json(&memory)})),
+            Ok(Stored::AlreadyStored(existing)) => json_result(
+                json!({"stored": false, "message": "already stored", "memory": memory_json(&existing)}),
+            ),
             Err(error) => tool_error(error),
         }
     }
@@ -190,15 +181,16 @@ impl MemoryTools {
         Extension(parts): Extension<http::request::Parts>,
         Parameters(args): Parameters<RetrieveArgs>,
     ) -> ToolResult {
-        authorize(&parts, Scope::Read)?;
-        let limit = args.n_results.unwrap_or(5).clamp(1, 100) as usize;
-        match self
+        // A model's out-of-range number is brought into range rather than refused.
+        let limit = args
+            .n_results
+            .map_or(DEFAULT_SEARCH_RESULTS, |n| n as usize)
+            .clamp(1, MAX_SEARCH_RESULTS);
+        let hits = self
             .state
-            .engine
-            .storage()
-            .search_memories(&args.query, limit)
-            .await
-        {
+            .memories
+            .search(caller(&parts)?, &args.query, Some(limit));
+        match hits.await {
             Ok(hits) => json_result(json!({
                 "query": args.query,
                 "results": hits.iter().map(|hit| json!({"memory": memory_json(&hit.memory), "similarity_score": hit.score})).collect::<Vec<_>>(),
@@ -216,20 +208,14 @@ impl MemoryTools {
         Extension(parts): Extension<http::request::Parts>,
         Parameters(args): Parameters<TagArgs>,
     ) -> ToolResult {
-        authorize(&parts, Scope::Read)?;
-        let tags = match normalize_tags(args.tags) {
-            Ok(tags) => tags,
-            Err(error) => return tool_error(error),
-        };
-        let query = MemoryQuery {
-            tags,
-            match_all: args.match_all.unwrap_or(false),
-            limit: 1000,
-            ..MemoryQuery::default()
-        };
-        match self.state.engine.storage().list_memories(&query).await {
-            Ok(page) => json_result(
-                json!({"memories": page.memories.iter().map(memory_json).collect::<Vec<_>>(), "total": page.total}),
+        let match_all = args.match_all.unwrap_or(false);
+        let found = self
+            .state
+            .memories
+            .by_tags(caller(&parts)?, args.tags, match_all);
+        match found.await {
+            Ok(found) => json_result(
+                json!({"memories": found.memories.iter().map(memory_json).collect::<Vec<_>>(), "total": found.total}),
             ),
             Err(error) => tool_error(error),
         }
@@ -242,17 +228,15 @@ impl MemoryTools {
         Extension(parts): Extension<http::request::Parts>,
         Parameters(args): Parameters<ListArgs>,
     ) -> ToolResult {
-        authorize(&parts, Scope::Read)?;
         let page = args.page.unwrap_or(1).max(1) as usize;
-        let page_size = args.page_size.unwrap_or(10).clamp(1, 100) as usize;
-        let query = MemoryQuery {
-            tags: args.tag.into_iter().collect(),
+        let page_size = args.page_size.unwrap_or(10).clamp(1, MAX_PAGE_SIZE as u32) as usize;
+        let listing = Listing {
+            tag: args.tag,
             memory_type: args.memory_type,
-            offset: (page - 1) * page_size,
-            limit: page_size,
-            ..MemoryQuery::default()
+            page,
+            page_size,
         };
-        match self.state.engine.storage().list_memories(&query).await {
+        match self.state.memories.list(caller(&parts)?, listing).await {
             Ok(found) => json_result(json!({
                 "memories": found.memories.iter().map(memory_json).collect::<Vec<_>>(),
                 "total": found.total,
@@ -271,14 +255,11 @@ impl MemoryTools {
         Extension(parts): Extension<http::request::Parts>,
         Parameters(args): Parameters<DeleteArgs>,
     ) -> ToolResult {
-        authorize(&parts, Scope::Write)?;
-        match self
+        let deleted = self
             .state
-            .engine
-            .storage()
-            .delete_memory(&args.content_hash)
-            .await
-        {
+            .memories
+            .delete(caller(&parts)?, &args.content_hash);
+        match deleted.await {
             Ok(deleted) => {
                 json_result(json!({"deleted": deleted, "content_hash": args.content_hash}))
             }
@@ -292,15 +273,18 @@ impl MemoryTools {
         &self,
         Extension(parts): Extension<http::request::Parts>,
     ) -> ToolResult {
-        authorize(&parts, Scope::Read)?;
         let storage = self.state.storage_name.clone();
-        match self.state.engine.storage().tags().await {
+        match self.state.memories.tags(caller(&parts)?).await {
             Ok(tags) => {
                 json_result(json!({"status": "healthy", "storage": storage, "tags": tags.len()}))
             }
-            Err(error) => json_result(
-                json!({"status": "unhealthy", "storage": storage, "error": error.to_string()}),
-            ),
+            Err(error) if error.fault.is_some() => {
+                mcp_oauth_openapi::log_fault(&error);
+                json_result(
+                    json!({"status": "unhealthy", "storage": storage, "error": error.description}),
+                )
+            }
+            Err(error) => tool_error(error),
         }
     }
 }

@@ -225,6 +225,19 @@ async fn the_official_sdk_discovers_registers_authorizes_and_uses_the_memory_too
         .await
         .unwrap();
     assert_eq!(memories["total"], 1);
+    // One memory service behind both doors: the REST API shows who stored it through MCP.
+    let stored_by = &memories["memories"][0]["stored_by"];
+    let claims = mcp_oauth_tests::readable_claims(&token);
+    assert!(
+        stored_by["client_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{stored_by}"
+    );
+    if let Some(claims) = claims {
+        assert_eq!(stored_by["client_id"], claims["client_id"]);
+        assert_eq!(stored_by["subject"], claims["sub"]);
+    }
 }
 
 /// The banner prints `listening http://127.0.0.1:PORT` while the derived issuer is

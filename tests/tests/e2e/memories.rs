@@ -63,6 +63,11 @@ async fn store_read_list_search_tag_update_and_delete() {
     .unwrap();
     assert_eq!(memory["content"], "Deploy on Tuesdays, never on Fridays");
     assert_eq!(memory["metadata"]["source"], "test");
+    assert_eq!(
+        memory["stored_by"],
+        json!({"subject": "owner"}),
+        "stored with the API key: by the owner, through no client"
+    );
 
     let page: Value = call(reqwest::Method::GET, "/api/memories?page=1&page_size=2")
         .send()

@@ -4,7 +4,9 @@
 #![cfg(feature = "store-surrealdb")]
 
 use mcp_oauth_core::PluginSettings;
-use mcp_oauth_tests::{Pkce, SurrealServer, TestServer, expect_error, redirect_param};
+use mcp_oauth_tests::{
+    CapturedLogs, Pkce, SurrealServer, TestServer, expect_error, redirect_param,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -12,23 +14,26 @@ use serde_json::{Value, json};
 const ISSUER: &str = "https://memory.example";
 
 async fn replica(database: &SurrealServer) -> TestServer {
+    replica_with(database, &[]).await
+}
+
+async fn replica_with(database: &SurrealServer, flags: &[&str]) -> TestServer {
     let mut settings = PluginSettings::default();
     settings.set("MCP_OAUTH_STORAGE_URL", database.url());
     settings.set("MCP_SURREALDB_USER", "root");
     settings.set("MCP_SURREALDB_PASS", "root");
     settings.set("MCP_SURREALDB_NS", "mcp");
     settings.set("MCP_SURREALDB_DB", "replicas");
-    TestServer::start_with(
-        &[
-            "--oauth-storage-backend",
-            "surrealdb",
-            "--oauth-issuer",
-            ISSUER,
-        ],
-        settings,
-    )
-    .await
-    .expect("the replica starts on the SurrealDB server")
+    let mut all = vec![
+        "--oauth-storage-backend",
+        "surrealdb",
+        "--oauth-issuer",
+        ISSUER,
+    ];
+    all.extend_from_slice(flags);
+    TestServer::start_with(&all, settings)
+        .await
+        .expect("the replica starts on the SurrealDB server")
 }
 
 async fn exchange(
@@ -188,4 +193,87 @@ async fn a_database_outage_is_a_503_and_service_resumes_when_it_returns() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert_eq!(status, StatusCode::CREATED, "service resumes by itself");
+}
+
+/// Runs SurrealQL on the replicas' database through SurrealDB's own HTTP API, as another program
+/// (or an older or newer version of this one) would write to it.
+async fn write_directly(database: &SurrealServer, sql: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/sql", database.port))
+        .basic_auth("root", Some("root"))
+        .header("surreal-ns", "mcp")
+        .header("surreal-db", "replicas")
+        .header("accept", "application/json")
+        .body(sql.to_owned())
+        .send()
+        .await
+        .expect("SurrealDB answers");
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test]
+async fn a_record_this_version_cannot_read_is_a_500_logged_once_with_its_cause_and_request_id() {
+    let Some(database) = SurrealServer::start() else {
+        return;
+    };
+    const KEY: &str = "the-owner-api-key-0123456789";
+    let server = replica_with(&database, &["--api-key", KEY]).await;
+    write_directly(
+        &database,
+        "CREATE memory:unreadable SET content = 7, tags = 'x';",
+    )
+    .await;
+    let logs = CapturedLogs::start();
+
+    let response = server.get_with_token("/api/memories/unreadable", KEY).await;
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .expect("every answer names its request id")
+        .to_owned();
+    let body = expect_error(response, StatusCode::INTERNAL_SERVER_ERROR, "server_error").await;
+    assert!(
+        !body.to_string().contains("unreadable"),
+        "the cause stays out of the answer: {body}"
+    );
+    let faults = logs.lines_with(&[&id, "request failed"]);
+    assert_eq!(faults.len(), 1, "the fault is logged once: {faults:?}");
+    assert!(
+        faults[0].contains("unreadable memory record: invalid type"),
+        "the log line carries the whole cause chain, down to the decoder's: {}",
+        faults[0]
+    );
+
+    // A proxy's request id is kept, so both logs name the request alike.
+    let response = server
+        .http
+        .get(server.url("/api/health"))
+        .header("x-request-id", "edge-7f3a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "edge-7f3a");
+    assert_eq!(
+        logs.lines_with(&["edge-7f3a", "path=\"/api/health\""])
+            .len(),
+        1
+    );
+    // One that could forge log lines or grow without bound is replaced.
+    let response = server
+        .http
+        .get(server.url("/api/health"))
+        .header("x-request-id", "a\" forged=\"1")
+        .send()
+        .await
+        .unwrap();
+    let replaced = response.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        replaced.len() == 16 && replaced.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{replaced}"
+    );
 }
