@@ -93,7 +93,7 @@ impl KeyRing {
 }
 
 /// Where a signer's ring lives, and what it needs to maintain it.
-pub struct RingStore<'a> {
+pub(crate) struct RingStore<'a> {
     /// The key store.
     pub keys: &'a dyn KeyStore,
     /// The ring's entry name, e.g. `signer/eddsa`.
@@ -174,7 +174,7 @@ impl RingStore<'_> {
 }
 
 /// The answer to a rotation of a key that a setting fixes: change the setting instead.
-pub fn fixed_by_setting(variable: &str) -> Error {
+pub(crate) fn fixed_by_setting(variable: &str) -> Error {
     Error::Config {
         variable: variable.into(),
         got: "a configured key".into(),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};
-use crate::keyring::{RingStore, SigningKey};
+use crate::keyring::{KeyRing, RingStore, SigningKey};
 use crate::settings::PluginSettings;
 use crate::signer::TokenSigner;
 use crate::store::{KeyStore, Storage};
@@ -19,16 +19,21 @@ use crate::store::{KeyStore, Storage};
 /// A boxed, sendable future, as the factories return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Builds a signer from its context.
-pub type SignerFactory = fn(SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>>;
 /// Opens a storage from its settings.
 pub type StorageOpener = fn(PluginSettings) -> BoxFuture<Result<Arc<dyn Storage>>>;
 
-/// Makes a fresh current key for a signer's ring (rotation); refuses when the settings fix the
-/// key (e.g. `MCP_OAUTH_SECRET_KEY`), which is rotated by changing the setting.
-pub type KeyMaker = fn(&PluginSettings, UnixTime) -> Result<SigningKey>;
+/// A key the deployer fixed in a setting, and the setting's name: such a key is rotated by
+/// changing the setting, never by generating one.
+pub struct ConfiguredKey {
+    /// The key, as a ring entry.
+    pub key: SigningKey,
+    /// The setting that holds it, e.g. `MCP_OAUTH_SECRET_KEY`.
+    pub setting: &'static str,
+}
 
-/// What a signer factory gets: its settings and the key store where its key ring lives.
+/// What core's [`Signing`](crate::Signing) needs to keep a signer's key ring: its settings, the key
+/// store where the ring lives (so that it survives restarts and is shared by replicas), the time,
+/// and how long a retired key keeps verifying.
 #[derive(Clone)]
 pub struct SignerContext {
     /// The `MCP_*` settings.
@@ -43,7 +48,7 @@ pub struct SignerContext {
 
 impl SignerContext {
     /// The signer's ring in the key store, named after the plugin.
-    pub fn ring(&self, plugin: &str) -> RingStore<'_> {
+    pub(crate) fn ring(&self, plugin: &str) -> RingStore<'_> {
         RingStore {
             keys: self.keys.as_ref(),
             name: format!("signer/{plugin}"),
@@ -53,7 +58,10 @@ impl SignerContext {
     }
 }
 
-/// A token signer plugin.
+/// A token signer plugin: a key type (generated or configured keys) and the signer over a ring
+/// of such keys. Everything else about keys (loading the ring, creating it on first use,
+/// rotation, reloading what another replica changed, publishing public keys) is core's, in
+/// [`Signing`](crate::Signing), the same for every signer.
 pub struct SignerPlugin {
     /// The name deployers choose it by (`MCP_OAUTH_SIGNER`).
     pub name: &'static str,
@@ -61,10 +69,20 @@ pub struct SignerPlugin {
     pub summary: &'static str,
     /// The JSON Schema of the settings it reads.
     pub config_schema: fn() -> schemars::Schema,
-    /// Builds the signer from its ring (creating the ring on first use).
-    pub build: SignerFactory,
-    /// Makes a new current key for rotation.
-    pub new_key: KeyMaker,
+    /// The key the settings fix, if any; an error names a setting that holds no usable key.
+    pub configured_key: fn(&PluginSettings, UnixTime) -> Result<Option<ConfiguredKey>>,
+    /// A fresh random key, made at the given time.
+    pub generate_key: fn(UnixTime) -> Result<SigningKey>,
+    /// The signer over a ring of this plugin's keys: it signs with the current key and verifies
+    /// with any key of the ring, and publishes the ring's public keys.
+    pub signer: fn(&KeyRing) -> Result<Arc<dyn TokenSigner>>,
+}
+
+impl SignerPlugin {
+    /// A configured key that is absent: for signers whose keys are always generated.
+    pub fn no_configured_key(_: &PluginSettings, _: UnixTime) -> Result<Option<ConfiguredKey>> {
+        Ok(None)
+    }
 }
 
 /// A storage plugin.

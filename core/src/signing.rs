@@ -1,5 +1,6 @@
-//! The signer in use, swappable at run time: key rotation and rings changed by another replica
-//! replace it without a restart. It is itself a [`TokenSigner`], delegating to the current one.
+//! The signer in use, over its key ring, swappable at run time: key rotation and rings changed by
+//! another replica replace it without a restart. It is itself a [`TokenSigner`], delegating to the
+//! current one. This is the one place that keeps key rings, for every signer plugin alike.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use arc_swap::ArcSwap;
 
 use crate::clock::UnixTime;
 use crate::error::{OAuthError, Result};
-use crate::keyring::KeyRing;
+use crate::keyring::{KeyRing, fixed_by_setting};
 use crate::model::AccessClaims;
 use crate::registry::{SignerContext, SignerPlugin};
 use crate::signer::TokenSigner;
@@ -21,7 +22,7 @@ pub struct Signing {
 
 struct Built {
     signer: Arc<dyn TokenSigner>,
-    ring: Option<KeyRing>,
+    ring: KeyRing,
 }
 
 impl Signing {
@@ -35,9 +36,16 @@ impl Signing {
         })
     }
 
+    /// Loads the ring (creating it with a configured or generated key on first use, and making a
+    /// newly configured key current) and builds the plugin's signer over it.
     async fn build(plugin: &'static SignerPlugin, context: &SignerContext) -> Result<Built> {
-        let signer = (plugin.build)(context.clone()).await?;
-        let ring = context.ring(plugin.name).peek().await?;
+        let configured = (plugin.configured_key)(&context.settings, context.now)?;
+        let now = context.now;
+        let ring = context
+            .ring(plugin.name)
+            .load(|| (plugin.generate_key)(now), configured.map(|c| c.key))
+            .await?;
+        let signer = (plugin.signer)(&ring)?;
         Ok(Built { signer, ring })
     }
 
@@ -47,7 +55,7 @@ impl Signing {
     }
 
     /// The ring as last loaded.
-    pub fn ring(&self) -> Option<KeyRing> {
+    pub fn ring(&self) -> KeyRing {
         self.current.load().ring.clone()
     }
 
@@ -57,7 +65,10 @@ impl Signing {
             now,
             ..self.context.clone()
         };
-        let key = (self.plugin.new_key)(&context.settings, now)?;
+        if let Some(configured) = (self.plugin.configured_key)(&context.settings, now)? {
+            return Err(fixed_by_setting(configured.setting));
+        }
+        let key = (self.plugin.generate_key)(now)?;
         let ring = context.ring(self.plugin.name).rotate(key).await?;
         self.current
             .store(Arc::new(Self::build(self.plugin, &context).await?));
@@ -72,7 +83,7 @@ impl Signing {
             ..self.context.clone()
         };
         let stored = context.ring(self.plugin.name).peek().await?;
-        if stored == self.current.load().ring {
+        if stored.as_ref() == Some(&self.current.load().ring) {
             return Ok(false);
         }
         self.current

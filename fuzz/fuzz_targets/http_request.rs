@@ -1,6 +1,7 @@
 //! The whole HTTP surface, in process: any method, route, query, headers and body reach the real
-//! endpoint (in-memory storage, HS256) and get an answer that is not a server error. A panic
-//! anywhere, or a 500, is a crash.
+//! endpoint (HS256) and get an answer that is not a server error. A panic anywhere, or a 500, is a
+//! crash. The storage is the in-memory one, or with `MCP_FUZZ_STORAGE=surrealkv` the default
+//! storage, SurrealDB on an embedded `surrealkv://` database in a fresh temporary directory.
 
 #![no_main]
 
@@ -68,12 +69,19 @@ fn endpoint() -> &'static (tokio::runtime::Runtime, BoxEndpoint<'static>) {
             .enable_all()
             .build()
             .expect("runtime");
+        let surrealkv = std::env::var("MCP_FUZZ_STORAGE").is_ok_and(|name| name == "surrealkv");
+        let mut plugin_settings = PluginSettings::default();
+        if surrealkv {
+            let dir = std::env::temp_dir().join(format!("mcp-fuzz-surrealkv-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            plugin_settings.set("MCP_OAUTH_STORAGE_URL", format!("surrealkv://{}", dir.display()));
+        }
         let cli = Cli::try_parse_from([
             "memory",
             "server",
             "--http",
             "--oauth-storage-backend",
-            "memory",
+            if surrealkv { "surrealdb" } else { "memory" },
             "--oauth-signer",
             "hs256",
             "--oauth-rate-limit-per-minute",
@@ -94,7 +102,7 @@ fn endpoint() -> &'static (tokio::runtime::Runtime, BoxEndpoint<'static>) {
         let app = runtime
             .block_on(App::build(
                 &server.settings,
-                PluginSettings::default(),
+                plugin_settings,
                 local,
                 clock,
             ))

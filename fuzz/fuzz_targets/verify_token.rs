@@ -45,7 +45,11 @@ fn signers() -> &'static [(Arc<dyn TokenSigner>, String)] {
                     now: NOW,
                     token_lifetime: 3600,
                 };
-                let signer = runtime.block_on((plugin.build)(context)).expect("builds");
+                let signer: Arc<dyn TokenSigner> = Arc::new(
+                    runtime
+                        .block_on(mcp_oauth_core::Signing::start(plugin, context))
+                        .expect("builds"),
+                );
                 let token = signer.issue(&claims).expect("issues");
                 (signer, token)
             })

@@ -97,11 +97,7 @@ impl KeysApi {
         #[oai(scope = "ApiScope::Admin")] auth: Auth,
     ) -> Result<Json<KeyList>, ErrorResponse> {
         auth.require(Scope::Admin).map_err(|e| self.state.fail(e))?;
-        let ring = self
-            .state
-            .signing
-            .ring()
-            .unwrap_or(KeyRing { keys: Vec::new() });
+        let ring = self.state.signing.ring();
         let now = self.state.engine.clock().now();
         Ok(Json(KeyList::of(self.state.signing.name(), &ring, now)))
     }

@@ -12,6 +12,7 @@ use mcp_oauth_core::model::{AccessClaims, PkceChallenge, RedirectUri, ScopeSet};
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::{
     AuthorizationServer, EngineConfig, KeyStore, ManualClock, PkcePolicy, PluginSettings,
+    TokenSigner,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -68,7 +69,11 @@ fn engine_verify(c: &mut Criterion) {
             now: NOW,
             token_lifetime: 3600,
         };
-        let signer = runtime.block_on((plugin.build)(context)).expect("signer");
+        let signer: Arc<dyn TokenSigner> = Arc::new(
+            runtime
+                .block_on(mcp_oauth_core::Signing::start(plugin, context))
+                .expect("signer"),
+        );
         let token = signer.issue(&claims).expect("issue");
         let config = EngineConfig {
             issuer: ISSUER.into(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use mcp_oauth_core::model::AccessClaims;
 use mcp_oauth_core::registry::{self, SignerContext};
-use mcp_oauth_core::{Expectations, KeyStore, PluginSettings};
+use mcp_oauth_core::{Expectations, KeyStore, PluginSettings, TokenSigner};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -50,7 +50,11 @@ fn signers(c: &mut Criterion) {
             now: NOW,
             token_lifetime: 3600,
         };
-        let signer = runtime.block_on((plugin.build)(context)).expect("signer");
+        let signer: Arc<dyn TokenSigner> = Arc::new(
+            runtime
+                .block_on(mcp_oauth_core::Signing::start(plugin, context))
+                .expect("signer"),
+        );
         let claims = claims();
         let token = signer.issue(&claims).expect("issue");
         let mut group = c.benchmark_group(plugin.name);

@@ -31,7 +31,7 @@ pub async fn run(
     let signing = start_signing(settings, plugin_settings, storage, now).await?;
     let ring = match action {
         KeysCommand::Rotate => signing.rotate(now).await?,
-        KeysCommand::List => signing.ring().unwrap_or(KeyRing { keys: Vec::new() }),
+        KeysCommand::List => signing.ring(),
     };
     Ok(listing(signing.name(), &ring, now))
 }

@@ -10,6 +10,7 @@ use sha2::Sha256;
 use crate::model::AccessClaims;
 use crate::registry::{SignerContext, SignerPlugin};
 use crate::signer::{Expectations, TokenSigner};
+use crate::signing::Signing;
 use crate::store::KeyStore;
 use crate::{ErrorCode, PluginSettings};
 
@@ -32,14 +33,24 @@ pub fn sample_claims(now: i64) -> AccessClaims {
     }
 }
 
-async fn build(plugin: &SignerPlugin, keys: &Arc<dyn KeyStore>, now: i64) -> Arc<dyn TokenSigner> {
+async fn start(plugin: &'static SignerPlugin, keys: &Arc<dyn KeyStore>, now: i64) -> Signing {
     let context = SignerContext {
         settings: PluginSettings::default(),
         keys: keys.clone(),
         now,
         token_lifetime: LIFETIME,
     };
-    (plugin.build)(context).await.expect("the signer builds")
+    Signing::start(plugin, context)
+        .await
+        .expect("the signer builds")
+}
+
+async fn build(
+    plugin: &'static SignerPlugin,
+    keys: &Arc<dyn KeyStore>,
+    now: i64,
+) -> Arc<dyn TokenSigner> {
+    Arc::new(start(plugin, keys, now).await)
 }
 
 fn audiences() -> Vec<String> {
@@ -93,7 +104,7 @@ fn hs256_jwt(claims: &AccessClaims, key: &[u8], kid: Option<&str>) -> String {
 }
 
 /// Runs every rule on `plugin`. `fresh_keys` makes an empty key store each call.
-pub async fn run(plugin: &SignerPlugin, fresh_keys: impl Fn() -> Arc<dyn KeyStore>) {
+pub async fn run(plugin: &'static SignerPlugin, fresh_keys: impl Fn() -> Arc<dyn KeyStore>) {
     let keys = fresh_keys();
     let signer = build(plugin, &keys, NOW).await;
     let claims = sample_claims(NOW);
@@ -251,18 +262,15 @@ pub async fn run(plugin: &SignerPlugin, fresh_keys: impl Fn() -> Arc<dyn KeyStor
 
 /// Rotation: the old key keeps verifying its tokens until they expire, the new key signs, a
 /// restarted signer (same key store) verifies both, and old keys leave once their tokens expired.
-async fn rotation(plugin: &SignerPlugin, keys: &Arc<dyn KeyStore>, old_token: &str) {
+async fn rotation(plugin: &'static SignerPlugin, keys: &Arc<dyn KeyStore>, old_token: &str) {
     let later = NOW + 10;
-    let context = SignerContext {
-        settings: PluginSettings::default(),
-        keys: keys.clone(),
-        now: later,
-        token_lifetime: LIFETIME,
-    };
     let before = build(plugin, keys, later).await;
     let published_before = before.public_keys().len();
-    let key = (plugin.new_key)(&context.settings, later).expect("a new key");
-    let ring = context.ring(plugin.name).rotate(key).await.expect("rotate");
+    let ring = start(plugin, keys, later)
+        .await
+        .rotate(later)
+        .await
+        .expect("rotate");
     assert_eq!(ring.keys.len(), 2, "the previous key stays in the ring");
 
     let rotated = build(plugin, keys, later).await;
@@ -296,12 +304,11 @@ async fn rotation(plugin: &SignerPlugin, keys: &Arc<dyn KeyStore>, old_token: &s
 
     // Once every token of the first key has expired, a rotation drops it.
     let much_later = later + LIFETIME + 1;
-    let context = SignerContext {
-        now: much_later,
-        ..context
-    };
-    let key = (plugin.new_key)(&context.settings, much_later).expect("a new key");
-    let ring = context.ring(plugin.name).rotate(key).await.expect("rotate");
+    let ring = start(plugin, keys, much_later)
+        .await
+        .rotate(much_later)
+        .await
+        .expect("rotate");
     assert_eq!(
         ring.keys.len(),
         2,

@@ -1,6 +1,6 @@
 //! The `eddsa` signer's errors, converted to core's at the edge.
 
-use mcp_oauth_core::{Error, OAuthError};
+use mcp_oauth_core::Error;
 
 /// What can go wrong in this plugin.
 #[derive(Debug)]
@@ -8,9 +8,7 @@ pub(crate) enum EddsaError {
     /// A configured key is not a PKCS#8 Ed25519 PEM.
     BadKey { variable: &'static str, why: String },
     /// A stored key has the wrong length.
-    BadStoredKey(String),
-    /// jsonwebtoken refused to sign.
-    Encode(jsonwebtoken::errors::Error),
+    BadStoredKey(usize),
 }
 
 impl From<EddsaError> for Error {
@@ -23,15 +21,9 @@ impl From<EddsaError> for Error {
                     "an Ed25519 private key in PKCS#8 PEM (openssl genpkey -algorithm ed25519)"
                         .into(),
             },
-            EddsaError::BadStoredKey(kid) => {
-                Error::storage(format!("Ed25519 key {kid} is not 32 bytes"))
+            EddsaError::BadStoredKey(len) => {
+                Error::storage(format!("a stored Ed25519 key has {len} bytes, not 32"))
             }
-            EddsaError::Encode(error) => Error::signing_caused("Ed25519 key or token", error),
         }
     }
-}
-
-/// Every decoding failure is the same answer to the client: the token is not valid.
-pub(crate) fn rejected(_: jsonwebtoken::errors::Error) -> OAuthError {
-    OAuthError::invalid_token("the access token is malformed or its signature is invalid")
 }

@@ -2,18 +2,16 @@
 
 mod config;
 mod error;
-mod signer;
+mod key;
 
 pub use config::EddsaConfig;
-pub use signer::EddsaSigner;
-
-use std::sync::Arc;
+pub use key::Ed25519Key;
 
 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
-use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
-use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
+use mcp_oauth_core::keyring::SigningKey;
+use mcp_oauth_core::registry::{ConfiguredKey, SignerPlugin};
 use mcp_oauth_core::secret::random_bytes;
-use mcp_oauth_core::{PluginSettings, Result, TokenSigner, UnixTime};
+use mcp_oauth_core::{PluginSettings, Result, UnixTime};
 
 use crate::error::EddsaError;
 
@@ -21,9 +19,9 @@ use crate::error::EddsaError;
 pub const NAME: &str = "eddsa";
 
 /// The key fixed by `MCP_OAUTH_PRIVATE_KEY` or `MCP_OAUTH_PRIVATE_KEY_PATH`, if either is set.
-fn configured_key(settings: &PluginSettings, now: UnixTime) -> Result<Option<SigningKey>> {
+fn configured_key(settings: &PluginSettings, now: UnixTime) -> Result<Option<ConfiguredKey>> {
     let config: EddsaConfig = settings.parse()?;
-    let (variable, pem) = match (config.private_key, config.private_key_path) {
+    let (setting, pem) = match (config.private_key, config.private_key_path) {
         (Some(pem), _) => ("MCP_OAUTH_PRIVATE_KEY", pem),
         (None, Some(path)) => {
             let pem = std::fs::read_to_string(&path).map_err(|e| EddsaError::BadKey {
@@ -36,35 +34,19 @@ fn configured_key(settings: &PluginSettings, now: UnixTime) -> Result<Option<Sig
     };
     let key =
         ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim()).map_err(|e| EddsaError::BadKey {
-            variable,
+            variable: setting,
             why: format!("an unreadable key ({e})"),
         })?;
-    Ok(Some(signer::signing_key(&key.to_bytes(), now)))
+    Ok(Some(ConfiguredKey {
+        key: key::ring_entry(&key.to_bytes(), now),
+        setting,
+    }))
 }
 
-fn generated_key(now: UnixTime) -> SigningKey {
+fn generate_key(now: UnixTime) -> Result<SigningKey> {
     let mut seed = [0u8; 32];
     seed.copy_from_slice(&random_bytes(32));
-    signer::signing_key(&seed, now)
-}
-
-fn build(context: SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>> {
-    Box::pin(async move {
-        let configured = configured_key(&context.settings, context.now)?;
-        let now = context.now;
-        let ring = context
-            .ring(NAME)
-            .load(|| Ok(generated_key(now)), configured)
-            .await?;
-        Ok(Arc::new(EddsaSigner::new(&ring)?) as Arc<dyn TokenSigner>)
-    })
-}
-
-fn new_key(settings: &PluginSettings, now: UnixTime) -> Result<SigningKey> {
-    if configured_key(settings, now)?.is_some() {
-        return Err(fixed_by_setting("MCP_OAUTH_PRIVATE_KEY"));
-    }
-    Ok(generated_key(now))
+    Ok(key::ring_entry(&seed, now))
 }
 
 mcp_oauth_core::inventory::submit! {
@@ -72,7 +54,8 @@ mcp_oauth_core::inventory::submit! {
         name: NAME,
         summary: "Ed25519 JWT (RFC 9068): public keys at /oauth/jwks.json, any JWT library verifies",
         config_schema: || mcp_oauth_core::schemars::schema_for!(EddsaConfig),
-        build,
-        new_key,
+        configured_key,
+        generate_key,
+        signer: mcp_oauth_jwt::signer::<Ed25519Key>,
     }
 }

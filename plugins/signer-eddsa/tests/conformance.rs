@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::registry::{self, SignerContext};
-use mcp_oauth_core::{KeyStore, PluginSettings, testkit};
+use mcp_oauth_core::{KeyStore, PluginSettings, Signing, TokenSigner, testkit};
 use mcp_oauth_store_memory::InMemoryStorage;
 
 fn keys() -> Arc<dyn KeyStore> {
@@ -30,12 +30,13 @@ fn a_configured_pem_key_signs_and_is_published() {
         now: 0,
         token_lifetime: 3600,
     };
-    let signer = futures::executor::block_on((plugin.build)(context)).unwrap();
+    let signer = futures::executor::block_on(Signing::start(plugin, context)).unwrap();
     let jwks = signer.public_keys();
     // RFC 8410 §10.3's public key.
     assert_eq!(jwks[0]["x"], "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE");
+    let rotated = futures::executor::block_on(signer.rotate(0));
     assert!(
-        (plugin.new_key)(&settings, 0).is_err(),
+        rotated.is_err_and(|e| e.to_string().starts_with("MCP_OAUTH_PRIVATE_KEY:")),
         "a configured key is rotated by changing it"
     );
 
@@ -46,7 +47,7 @@ fn a_configured_pem_key_signs_and_is_published() {
         now: 0,
         token_lifetime: 3600,
     };
-    let line = futures::executor::block_on((plugin.build)(context))
+    let line = futures::executor::block_on(Signing::start(plugin, context))
         .err()
         .unwrap()
         .to_string();

@@ -2,52 +2,39 @@
 
 mod config;
 mod error;
-mod signer;
+mod key;
 
 pub use config::Hs256Config;
-pub use signer::Hs256Signer;
+pub use key::Hs256Key;
 
-use std::sync::Arc;
-
-use mcp_oauth_core::keyring::{SigningKey, fixed_by_setting};
-use mcp_oauth_core::registry::{BoxFuture, SignerContext, SignerPlugin};
+use mcp_oauth_core::keyring::SigningKey;
+use mcp_oauth_core::registry::{ConfiguredKey, SignerPlugin};
 use mcp_oauth_core::secret::random_bytes;
-use mcp_oauth_core::{PluginSettings, Result, TokenSigner, UnixTime};
+use mcp_oauth_core::{PluginSettings, Result, UnixTime};
 
 /// The name deployers choose this plugin by.
 pub const NAME: &str = "hs256";
 /// The shortest key accepted: the size of the hash output (RFC 7518 §3.2).
 pub const MIN_KEY_BYTES: usize = 32;
+/// The setting that fixes the key.
+const SECRET_KEY: &str = "MCP_OAUTH_SECRET_KEY";
 
 /// The key `MCP_OAUTH_SECRET_KEY` fixes, if set.
-fn configured_key(settings: &PluginSettings, now: UnixTime) -> Result<Option<SigningKey>> {
+fn configured_key(settings: &PluginSettings, now: UnixTime) -> Result<Option<ConfiguredKey>> {
     let config: Hs256Config = settings.parse()?;
     config
         .secret_key
-        .map(|secret| signer::signing_key(secret.as_bytes(), now))
+        .map(|secret| {
+            Ok(ConfiguredKey {
+                key: key::ring_entry(secret.as_bytes(), now)?,
+                setting: SECRET_KEY,
+            })
+        })
         .transpose()
 }
 
-fn build(context: SignerContext) -> BoxFuture<Result<Arc<dyn TokenSigner>>> {
-    Box::pin(async move {
-        let configured = configured_key(&context.settings, context.now)?;
-        let now = context.now;
-        let ring = context
-            .ring(NAME)
-            .load(
-                || signer::signing_key(&random_bytes(MIN_KEY_BYTES), now),
-                configured,
-            )
-            .await?;
-        Ok(Arc::new(Hs256Signer::new(&ring)?) as Arc<dyn TokenSigner>)
-    })
-}
-
-fn new_key(settings: &PluginSettings, now: UnixTime) -> Result<SigningKey> {
-    if configured_key(settings, now)?.is_some() {
-        return Err(fixed_by_setting("MCP_OAUTH_SECRET_KEY"));
-    }
-    signer::signing_key(&random_bytes(MIN_KEY_BYTES), now)
+fn generate_key(now: UnixTime) -> Result<SigningKey> {
+    key::ring_entry(&random_bytes(MIN_KEY_BYTES), now)
 }
 
 mcp_oauth_core::inventory::submit! {
@@ -55,7 +42,8 @@ mcp_oauth_core::inventory::submit! {
         name: NAME,
         summary: "HS256 JWT (RFC 9068): shared secret, fastest; verifiers need the secret",
         config_schema: || mcp_oauth_core::schemars::schema_for!(Hs256Config),
-        build,
-        new_key,
+        configured_key,
+        generate_key,
+        signer: mcp_oauth_jwt::signer::<Hs256Key>,
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::registry::{self, SignerContext};
-use mcp_oauth_core::{KeyStore, PluginSettings, testkit};
+use mcp_oauth_core::{KeyStore, PluginSettings, Signing, testkit};
 use mcp_oauth_store_memory::InMemoryStorage;
 
 fn keys() -> Arc<dyn KeyStore> {
@@ -27,7 +27,7 @@ fn refuses_configured_keys_shorter_than_32_bytes_and_their_rotation() {
         now: 0,
         token_lifetime: 3600,
     };
-    let error = futures::executor::block_on((plugin.build)(context))
+    let error = futures::executor::block_on(Signing::start(plugin, context))
         .err()
         .unwrap();
     let line = error.to_string();
@@ -40,6 +40,15 @@ fn refuses_configured_keys_shorter_than_32_bytes_and_their_rotation() {
         "MCP_OAUTH_SECRET_KEY",
         "a-configured-key-of-at-least-32-bytes!",
     );
-    let error = (plugin.new_key)(&settings, 0).err().unwrap();
+    let context = SignerContext {
+        settings,
+        keys: keys(),
+        now: 0,
+        token_lifetime: 3600,
+    };
+    let signing = futures::executor::block_on(Signing::start(plugin, context)).unwrap();
+    let error = futures::executor::block_on(signing.rotate(0))
+        .err()
+        .unwrap();
     assert!(error.to_string().contains("rotated by changing it"));
 }

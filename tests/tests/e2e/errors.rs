@@ -274,4 +274,24 @@ async fn an_empty_client_id_is_an_unknown_client_not_a_server_error() {
         .await
         .unwrap();
     expect_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    // Ids no stored record can have (too long, a NUL) are unknown clients too, never a query.
+    let long = "c".repeat(5000);
+    for odd in [long.as_str(), "client\0id"] {
+        let response = server
+            .http
+            .post(server.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", odd),
+                ("client_secret", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+        let response = server
+            .get(&format!("/oauth/clients/{}", odd.replace('\0', "%00")))
+            .await;
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
 }
