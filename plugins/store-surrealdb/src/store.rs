@@ -451,7 +451,7 @@ const MAX_RECORD_KEY_BYTES: usize = 1024;
 
 /// The fields of a memory row, in the shape of [`Memory`].
 const MEMORY_FIELDS: &str =
-    "content_hash, content, tags, memory_type, metadata, created_at, updated_at";
+    "content_hash, content, tags, memory_type, metadata, created_at, updated_at, stored_by";
 
 #[async_trait]
 impl MemoryStore for SurrealStorage {
