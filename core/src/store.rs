@@ -64,6 +64,12 @@ pub trait TokenStore: Send + Sync {
         successor: &RefreshToken,
         now: UnixTime,
     ) -> Result<bool>;
+    /// The family's active token (there is at most one), unless it expired at `now`.
+    async fn active_in_family(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshToken>>;
     /// Revokes every token of the family, all or nothing.
     async fn revoke_family(&self, family_id: &str) -> Result<()>;
     /// Revokes every refresh token issued to `client`, all or nothing.

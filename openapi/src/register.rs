@@ -28,6 +28,9 @@ pub struct RegistrationBody {
     pub token_endpoint_auth_method: Option<String>,
     /// Space-delimited scopes the client may ask for: `read`, `write`, `admin`; default `read write`.
     pub scope: Option<String>,
+    /// `native` (desktop and command-line apps) or `web` (hosted apps). A client with a loopback
+    /// or private-use redirect URI is recorded as `native`, whatever it declares.
+    pub application_type: Option<String>,
     /// A name shown to the owner on the consent page.
     pub client_name: Option<String>,
     /// The client's home page (http or https).
@@ -51,6 +54,7 @@ impl RegistrationBody {
             response_types: self.response_types,
             token_endpoint_auth_method: self.token_endpoint_auth_method,
             scope: self.scope,
+            application_type: self.application_type,
             profile: ClientProfile {
                 client_name: self.client_name,
                 client_uri: self.client_uri,
@@ -58,6 +62,7 @@ impl RegistrationBody {
                 contacts: self.contacts.unwrap_or_default(),
                 software_id: self.software_id,
                 software_version: self.software_version,
+                application_type: None,
             },
         }
     }
@@ -94,6 +99,8 @@ pub struct ClientInformation {
     pub token_endpoint_auth_method: String,
     /// The widest scope the client may be granted.
     pub scope: String,
+    /// `web` or `native`, as recorded.
+    pub application_type: String,
     /// Name.
     #[oai(skip_serializing_if_is_none)]
     pub client_name: Option<String>,
@@ -142,6 +149,7 @@ impl ClientInformation {
                 .collect(),
             token_endpoint_auth_method: client.auth_method.as_str().to_owned(),
             scope: client.scope.to_string(),
+            application_type: client.application_type().as_str().to_owned(),
             client_name: profile.client_name,
             client_uri: profile.client_uri,
             logo_uri: profile.logo_uri,
@@ -219,7 +227,7 @@ impl RegisterApi {
         body: Json<RegistrationBody>,
     ) -> Result<RegisterResponse, ErrorResponse> {
         let registrar = match authenticate(req, &self.state).await {
-            Ok(principal) if principal.scopes.contains(Scope::Admin) => Registrar::Owner,
+            Ok(principal) if principal.scopes.grants(Scope::Admin) => Registrar::Owner,
             _ => Registrar::Anonymous,
         };
         if registrar == Registrar::Anonymous && !self.registration_allowed(req) {

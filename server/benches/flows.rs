@@ -49,6 +49,7 @@ fn engine(
             refresh_token_ttl: 86_400,
             pkce: PkcePolicy::Public,
             issuer_aliases: Vec::new(),
+            refresh_reuse_grace: true,
         };
         AuthorizationServer::new(config, storage, Arc::new(signing), Arc::new(SystemClock))
     })

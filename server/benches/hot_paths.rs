@@ -82,6 +82,7 @@ fn engine_verify(c: &mut Criterion) {
             refresh_token_ttl: 86_400,
             pkce: PkcePolicy::Public,
             issuer_aliases: Vec::new(),
+            refresh_reuse_grace: true,
         };
         let engine =
             AuthorizationServer::new(config, storage, signer, Arc::new(ManualClock::new(NOW)));

@@ -133,6 +133,7 @@ impl App {
             refresh_token_ttl: settings.refresh_token_expire_days * 86_400,
             pkce: settings.oauth_require_pkce.into(),
             issuer_aliases: issuer_aliases.clone(),
+            refresh_reuse_grace: settings.oauth_refresh_reuse_grace,
         };
         let loopback_documents = settings.client_metadata_allow_loopback;
         if loopback_documents {

@@ -211,6 +211,14 @@ pub struct Settings {
     #[schemars(rename = "MCP_CORS_ORIGINS", with = "Option<String>")]
     pub cors_origins: Option<CorsOrigins>,
 
+    /// `true`: a rotated refresh token keeps working until its successor is first used, so a
+    /// client that lost a refresh response is not signed out; `false`: any second use revokes
+    /// the grant at once.
+    #[arg(long, env = "MCP_OAUTH_REFRESH_REUSE_GRACE", value_name = "MCP_OAUTH_REFRESH_REUSE_GRACE",
+          default_value = "true", value_parser = parse_bool, action = clap::ArgAction::Set)]
+    #[schemars(rename = "MCP_OAUTH_REFRESH_REUSE_GRACE", default = "default_true")]
+    pub oauth_refresh_reuse_grace: bool,
+
     /// Which clients must use PKCE.
     #[arg(
         long,

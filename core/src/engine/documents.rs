@@ -46,6 +46,10 @@ struct Document {
     redirect_uris: Vec<String>,
     grant_types: Option<Vec<String>>,
     token_endpoint_auth_method: Option<String>,
+    /// OpenID Connect RP Metadata Choices: the methods the client can use, of which the server
+    /// picks one (ChatGPT's document names `private_key_jwt` first and offers `none` here).
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    application_type: Option<String>,
     client_secret: Option<serde_json::Value>,
     scope: Option<String>,
     client_name: Option<String>,
@@ -152,9 +156,20 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
     if document.client_secret.is_some() {
         return Err(invalid("it must not contain a client_secret".into()));
     }
+    let offers_none = document
+        .token_endpoint_auth_methods_supported
+        .as_ref()
+        .is_some_and(|methods| methods.iter().any(|method| method == "none"));
     match document.token_endpoint_auth_method.as_deref() {
         None | Some("none") => {}
-        Some(_) => return Err(invalid("token_endpoint_auth_method must be none".into())),
+        Some(_) if offers_none => {}
+        Some(_) => {
+            return Err(invalid(
+                "token_endpoint_auth_method must be none (or none must be among \
+                 token_endpoint_auth_methods_supported)"
+                    .into(),
+            ));
+        }
     }
     if document.redirect_uris.is_empty() {
         return Err(invalid("redirect_uris is required".into()));
@@ -165,18 +180,24 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
         .map(|uri| RedirectUri::parse(uri))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| invalid(e.description.into_owned()))?;
+    // A document describes the client, not this server: it may list grants this server does
+    // not offer (VS Code's lists the device-code grant), and the client gets those it does offer
+    // to a public client.
     let mut grant_types = vec![GrantType::AuthorizationCode];
-    for name in document.grant_types.unwrap_or_default() {
-        match name.parse::<GrantType>() {
-            Ok(GrantType::RefreshToken) => grant_types.push(GrantType::RefreshToken),
-            Ok(GrantType::AuthorizationCode) => {}
-            _ => {
-                return Err(invalid(format!(
-                    "grant type {name:?} is not allowed for a public client"
-                )));
-            }
-        }
+    let lists_refresh = document
+        .grant_types
+        .unwrap_or_default()
+        .iter()
+        .any(|name| name == GrantType::RefreshToken.as_str());
+    if lists_refresh {
+        grant_types.push(GrantType::RefreshToken);
     }
+    let declared = document
+        .application_type
+        .as_deref()
+        .map(str::parse::<crate::model::ApplicationType>)
+        .transpose()
+        .map_err(|e| invalid(e.description.into_owned()))?;
     let scope = match document.scope.as_deref() {
         Some(text) => text
             .parse::<crate::model::ScopeSet>()
@@ -184,6 +205,7 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
             .without(Scope::OfflineAccess),
         None => [Scope::Read, Scope::Write].into_iter().collect(),
     };
+    let application_type = crate::model::ApplicationType::recorded(declared, &redirect_uris);
     let web = |uri: Option<String>| {
         uri.filter(|u| Url::parse(u).is_ok_and(|url| matches!(url.scheme(), "https" | "http")))
     };
@@ -200,6 +222,7 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
                 .map(|name| name.chars().take(256).collect()),
             client_uri: web(document.client_uri),
             logo_uri: web(document.logo_uri),
+            application_type: Some(application_type),
             ..ClientProfile::default()
         },
         issued_at: now,
@@ -229,6 +252,34 @@ mod tests {
     }
 
     #[test]
+    fn documents_as_the_clients_publish_them_are_accepted_for_what_this_server_offers() {
+        // VS Code's: native, and grants this server does not offer public clients.
+        let vscode = format!(
+            r#"{{"client_id":"{ID}","client_name":"Visual Studio Code","application_type":"native","redirect_uris":["http://127.0.0.1:33418/","https://vscode.dev/redirect"],"grant_types":["authorization_code","refresh_token","urn:ietf:params:oauth:grant-type:device_code","client_credentials"],"token_endpoint_auth_method":"none"}}"#
+        );
+        let client = parse(ID, vscode.as_bytes(), 0).unwrap();
+        assert_eq!(
+            client.grant_types,
+            [GrantType::AuthorizationCode, GrantType::RefreshToken]
+        );
+        assert_eq!(
+            client.application_type(),
+            crate::model::ApplicationType::Native
+        );
+        // ChatGPT's: private_key_jwt first, `none` among the choices (RP Metadata Choices).
+        let chatgpt = format!(
+            r#"{{"client_id":"{ID}","client_name":"ChatGPT","redirect_uris":["https://chatgpt.com/connector_platform_oauth_redirect"],"token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_methods_supported":["none","private_key_jwt"]}}"#
+        );
+        let client = parse(ID, chatgpt.as_bytes(), 0).unwrap();
+        assert!(client.is_public());
+        assert_eq!(client.auth_method, AuthMethod::None);
+        assert_eq!(
+            client.application_type(),
+            crate::model::ApplicationType::Web
+        );
+    }
+
+    #[test]
     fn documents_breaking_the_rules_are_refused() {
         for body in [
             r#"{"client_id":"https://other.example/client.json","redirect_uris":["https://a.example/cb"]}"#.to_owned(),
@@ -236,7 +287,8 @@ mod tests {
             format!(r#"{{"client_id":"{ID}","redirect_uris":["https://a.example/cb"],"client_secret":"x"}}"#),
             format!(r#"{{"client_id":"{ID}","redirect_uris":[]}}"#),
             format!(r#"{{"client_id":"{ID}","redirect_uris":["javascript:alert(1)"]}}"#),
-            format!(r#"{{"client_id":"{ID}","redirect_uris":["https://a.example/cb"],"grant_types":["client_credentials"]}}"#),
+            format!(r#"{{"client_id":"{ID}","redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_methods_supported":["private_key_jwt"]}}"#),
+            format!(r#"{{"client_id":"{ID}","redirect_uris":["https://a.example/cb"],"application_type":"desktop"}}"#),
             "not json".to_owned(),
         ] {
             assert!(parse(ID, body.as_bytes(), 0).is_err(), "{body}");

@@ -58,6 +58,14 @@ pub struct EngineConfig {
     /// under each are accepted as audiences, so a token for one loopback name works on the
     /// others. Empty for an issuer set by the deployer.
     pub issuer_aliases: Vec<String>,
+    /// Whether a rotated refresh token keeps working until its successor is first used
+    /// (`MCP_OAUTH_REFRESH_REUSE_GRACE`, default on). On, a client that lost a refresh response
+    /// (a dropped connection, a crash before it saved the new token) presents the old token again
+    /// and gets a new successor, the unused one being discarded; reuse after the successor was
+    /// used still revokes the family. Off, any second use revokes the family at once: stricter
+    /// against a stolen token that is used first, and the user signs in again after a lost
+    /// response (RFC 9700 §4.14.2 allows both).
+    pub refresh_reuse_grace: bool,
 }
 
 impl EngineConfig {

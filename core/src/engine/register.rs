@@ -3,7 +3,8 @@
 use super::AuthorizationServer;
 use crate::error::{Error, OAuthError};
 use crate::model::{
-    AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope, ScopeSet,
+    ApplicationType, AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope,
+    ScopeSet,
 };
 use crate::secret::Secret;
 
@@ -25,7 +26,9 @@ pub struct RegistrationRequest {
     pub token_endpoint_auth_method: Option<String>,
     /// Space-delimited scopes; default `read write`.
     pub scope: Option<String>,
-    /// Descriptive metadata.
+    /// `web` or `native` (SEP-837); recorded by [`ApplicationType::recorded`].
+    pub application_type: Option<String>,
+    /// Descriptive metadata (its `application_type` is set here, from the field above).
     pub profile: ClientProfile,
 }
 
@@ -253,12 +256,21 @@ fn validate(
         }
     }
     check_profile(&request.profile)?;
+    let declared = request
+        .application_type
+        .as_deref()
+        .map(str::parse::<ApplicationType>)
+        .transpose()?;
+    let profile = ClientProfile {
+        application_type: Some(ApplicationType::recorded(declared, &redirect_uris)),
+        ..request.profile
+    };
     Ok(Metadata {
         redirect_uris,
         grant_types,
         auth_method,
         scope,
-        profile: request.profile,
+        profile,
     })
 }
 

@@ -195,6 +195,9 @@ impl AuthorizationServer {
     }
 
     /// The `refresh_token` grant: rotates the token; a reused token revokes its whole family.
+    /// With [`EngineConfig::refresh_reuse_grace`](super::EngineConfig), the previous token keeps
+    /// working until its successor is first used (RFC 9700 §4.14.2): presenting it again replaces
+    /// the unused successor, as when the client lost the response that carried it.
     async fn refresh(
         &self,
         client: &Client,
@@ -224,12 +227,18 @@ impl AuthorizationServer {
                 "the client did not register the refresh_token grant",
             ));
         }
-        if token.state != RefreshState::Active {
-            self.storage.revoke_family(&token.family_id).await?;
-            return Err(OAuthError::invalid_grant(
-                "the refresh token was already used; every token of its grant is now revoked",
-            ));
-        }
+        // The token that rotates: the one presented, or the successor it was rotated to when
+        // that successor was never presented.
+        let rotating = match token.state {
+            RefreshState::Active => hash.clone(),
+            RefreshState::Rotated if self.config.refresh_reuse_grace => {
+                match self.storage.active_in_family(&token.family_id, now).await? {
+                    Some(unused) if unused.parent.as_ref() == Some(&hash) => unused.token_hash,
+                    _ => return Err(self.reused(&token.family_id).await?),
+                }
+            }
+            _ => return Err(self.reused(&token.family_id).await?),
+        };
         let narrowed = match scope.filter(|text| !text.trim().is_empty()) {
             Some(text) => {
                 let requested: ScopeSet = text.parse()?;
@@ -250,9 +259,14 @@ impl AuthorizationServer {
             issued_at: now,
             expires_at: now + self.config.refresh_token_ttl,
             state: RefreshState::Active,
+            parent: Some(hash.clone()),
             ..token.clone()
         };
-        if !self.storage.rotate_refresh(&hash, &successor, now).await? {
+        if !self
+            .storage
+            .rotate_refresh(&rotating, &successor, now)
+            .await?
+        {
             // Another request rotated it first: this one is a replay.
             self.storage.revoke_family(&token.family_id).await?;
             return Err(invalid());
@@ -261,6 +275,15 @@ impl AuthorizationServer {
             self.issue_access(client, &token.subject, narrowed, token.resource, now)?;
         response.refresh_token = Some(successor_secret);
         Ok(response)
+    }
+
+    /// The answer to a refresh token presented after its grace: every token of its family is
+    /// revoked (RFC 9700 §4.14.2).
+    async fn reused(&self, family_id: &str) -> Result<OAuthError, OAuthError> {
+        self.storage.revoke_family(family_id).await?;
+        Ok(OAuthError::invalid_grant(
+            "the refresh token was already used; every token of its grant is now revoked",
+        ))
     }
 
     /// The `client_credentials` grant: a token for the client itself, no refresh token.
@@ -352,6 +375,7 @@ impl AuthorizationServer {
                 issued_at: now,
                 expires_at: now + self.config.refresh_token_ttl,
                 state: RefreshState::Active,
+                parent: None,
             };
             self.storage.put_refresh(&token).await?;
             response.refresh_token = Some(secret);

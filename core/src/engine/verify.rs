@@ -56,9 +56,10 @@ impl Principal {
         }
     }
 
-    /// Succeeds when the principal holds `scope`; otherwise `insufficient_scope` naming it.
+    /// Succeeds when the principal's scopes grant `scope` (by the hierarchy `admin ⊇ write ⊇
+    /// read`); otherwise `insufficient_scope` naming it.
     pub fn require(&self, scope: Scope) -> Result<(), OAuthError> {
-        if self.scopes.contains(scope) {
+        if self.scopes.grants(scope) {
             Ok(())
         } else {
             Err(OAuthError::insufficient_scope(scope.as_str()))

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
-use crate::model::{RedirectUri, ScopeSet};
+use crate::model::{RedirectKind, RedirectUri, ScopeSet};
 use crate::secret::{Secret, SecretHash};
 
 /// A client identifier: `mcp_client_` followed by 128 random bits, base64url.
@@ -141,6 +141,61 @@ impl FromStr for AuthMethod {
     }
 }
 
+/// The kind of application a client is (OpenID Connect Dynamic Client Registration §2; the MCP
+/// authorization spec of 2026-07-28, SEP-837, has clients send it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    /// Hosted: its redirect URIs are all https.
+    Web,
+    /// On the person's machine: loopback http or private-use redirect URIs (and possibly claimed
+    /// https ones, RFC 8252 §7.2).
+    Native,
+}
+
+impl ApplicationType {
+    /// The type's wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Native => "native",
+        }
+    }
+
+    /// The type a client with `redirect_uris` is recorded as, given the one it `declared`: a
+    /// client with a loopback or private-use redirect URI runs on the person's machine, so it is
+    /// `native` even when it declared `web` (Cursor registers `web` with `http://localhost` and
+    /// `cursor://` URIs; refusing it would leave it unable to connect). Otherwise the declared
+    /// type, `web` by default.
+    pub fn recorded(declared: Option<ApplicationType>, redirect_uris: &[RedirectUri]) -> Self {
+        let on_machine = redirect_uris.iter().any(|uri| {
+            matches!(
+                uri.kind(),
+                RedirectKind::Loopback | RedirectKind::PrivateUse
+            )
+        });
+        if on_machine {
+            Self::Native
+        } else {
+            declared.unwrap_or(Self::Web)
+        }
+    }
+}
+
+impl FromStr for ApplicationType {
+    type Err = OAuthError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "web" => Ok(Self::Web),
+            "native" => Ok(Self::Native),
+            _ => Err(OAuthError::invalid_client_metadata(
+                "application_type must be web or native",
+            )),
+        }
+    }
+}
+
 /// Descriptive metadata a client registers (RFC 7591 §2), echoed back and shown on the consent page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientProfile {
@@ -156,6 +211,10 @@ pub struct ClientProfile {
     pub software_id: Option<String>,
     /// Version of the client software.
     pub software_version: Option<String>,
+    /// The kind of application, as recorded at registration; absent on clients stored before it
+    /// was kept (see [`Client::application_type`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<ApplicationType>,
 }
 
 /// A registered client.
@@ -195,6 +254,14 @@ impl Client {
         self.registration_token_hash
             .as_ref()
             .is_some_and(|hash| hash.matches(token))
+    }
+
+    /// The kind of application the client is: as recorded, or for clients stored before it was
+    /// kept, what its redirect URIs say.
+    pub fn application_type(&self) -> ApplicationType {
+        self.profile
+            .application_type
+            .unwrap_or_else(|| ApplicationType::recorded(None, &self.redirect_uris))
     }
 
     /// Whether the client is public (has no secret).

@@ -66,6 +66,11 @@ pub struct RefreshToken {
     pub expires_at: UnixTime,
     /// Life-cycle state.
     pub state: RefreshState,
+    /// The token this one replaced (`None` for the first of a family). While this token was never
+    /// presented, its parent may be presented again in its place: the client lost the response
+    /// that carried this one (see `EngineConfig::refresh_reuse_grace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<SecretHash>,
 }
 
 /// What an authorization code was exchanged for, kept after the code itself is gone: a replay of

@@ -40,6 +40,19 @@ impl Scope {
         }
     }
 
+    /// Whether holding this scope grants `other`: scopes form the hierarchy `admin ⊇ write ⊇
+    /// read` (the MCP authorization spec of 2026-07-28 asks servers to account for it), so a
+    /// token with `write` may read. `offline_access` grants only itself.
+    pub const fn grants(self, other: Scope) -> bool {
+        matches!(
+            (self, other),
+            (Self::Admin, Self::Admin | Self::Write | Self::Read)
+                | (Self::Write, Self::Write | Self::Read)
+                | (Self::Read, Self::Read)
+                | (Self::OfflineAccess, Self::OfflineAccess)
+        )
+    }
+
     /// A one-line description, shown on the consent page and in the OpenAPI spec.
     pub const fn description(self) -> &'static str {
         match self {
@@ -83,6 +96,13 @@ impl ScopeSet {
     /// Whether the set has `scope`.
     pub fn contains(&self, scope: Scope) -> bool {
         self.0.contains(&scope)
+    }
+
+    /// Whether a holder of this set may do what needs `scope`, by the hierarchy of
+    /// [`Scope::grants`]. Every check of a caller's permission asks this; [`contains`](Self::contains)
+    /// is for what a token literally carries.
+    pub fn grants(&self, scope: Scope) -> bool {
+        self.iter().any(|held| held.grants(scope))
     }
 
     /// Whether every scope of `other` is in this set.
@@ -175,6 +195,18 @@ mod tests {
         assert_eq!(set.to_string(), "read write");
         assert!(set.contains(Scope::Read));
         assert!(!set.contains(Scope::Admin));
+    }
+
+    #[test]
+    fn admin_grants_write_and_read_and_write_grants_read() {
+        let write: ScopeSet = "write".parse().unwrap();
+        assert!(write.grants(Scope::Read) && write.grants(Scope::Write));
+        assert!(!write.grants(Scope::Admin) && !write.grants(Scope::OfflineAccess));
+        let admin: ScopeSet = "admin".parse().unwrap();
+        assert!(Scope::ALL[..3].iter().all(|scope| admin.grants(*scope)));
+        let read: ScopeSet = "read offline_access".parse().unwrap();
+        assert!(read.grants(Scope::Read) && !read.grants(Scope::Write));
+        assert!(!ScopeSet::empty().grants(Scope::Read));
     }
 
     #[test]

@@ -243,6 +243,7 @@ fn refresh(secret: &Secret, family: &str) -> RefreshToken {
         issued_at: NOW,
         expires_at: NOW + 3600,
         state: RefreshState::Active,
+        parent: None,
     }
 }
 
@@ -322,6 +323,46 @@ async fn refresh_tokens(storage: &dyn Storage) {
             .rotate_refresh(&first.token_hash, &again, NOW)
             .await
             .expect("rotate")
+    );
+    // The family's one active token is the winner, its parent kept.
+    let head = storage
+        .active_in_family("family-1", NOW)
+        .await
+        .expect("read")
+        .expect("an active token");
+    assert_eq!(head.token_hash, winner.token_hash);
+    let child = RefreshToken {
+        parent: Some(winner.token_hash.clone()),
+        ..refresh(&Secret::generate(32), "family-1")
+    };
+    assert!(
+        storage
+            .rotate_refresh(&winner.token_hash, &child, NOW)
+            .await
+            .expect("rotate")
+    );
+    assert_eq!(
+        storage
+            .active_in_family("family-1", NOW)
+            .await
+            .expect("read"),
+        Some(child.clone()),
+        "the successor, with its parent, is the family's active token"
+    );
+    assert!(
+        storage
+            .active_in_family("family-1", child.expires_at)
+            .await
+            .expect("read")
+            .is_none(),
+        "an expired token is no family's active token"
+    );
+    assert!(
+        storage
+            .active_in_family("no-such-family", NOW)
+            .await
+            .expect("read")
+            .is_none()
     );
 
     // Revoking the family reaches every member, and no other family.

@@ -248,6 +248,24 @@ impl TokenStore for InMemoryStorage {
             .is_some_and(|expiry| *expiry > now))
     }
 
+    async fn active_in_family(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshToken>> {
+        // A scan: only a refresh token presented a second time asks this.
+        Ok(self
+            .refresh_tokens
+            .lock()
+            .values()
+            .find(|token| {
+                token.family_id == family_id
+                    && token.state == RefreshState::Active
+                    && token.expires_at > now
+            })
+            .cloned())
+    }
+
     async fn revoke_family(&self, family_id: &str) -> Result<()> {
         for token in self.refresh_tokens.lock().values_mut() {
             if token.family_id == family_id {

@@ -319,6 +319,25 @@ impl TokenStore for SurrealStorage {
             .is_some_and(|expiry| expiry > now))
     }
 
+    async fn active_in_family(
+        &self,
+        family_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<RefreshToken>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM oauth_refresh WHERE family = $family AND doc.state = 'active' AND expires_at > $now LIMIT 1;",
+                vec![("family", json!(family_id)), ("now", json!(now))],
+                0,
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|row| decode("refresh token", row))
+            .transpose()?)
+    }
+
     async fn revoke_family(&self, family_id: &str) -> Result<()> {
         self.retrying(|| {
             self.rows(

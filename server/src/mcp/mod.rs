@@ -56,7 +56,7 @@ async fn guard(
         let body = req.take_body().into_bytes().await?;
         if let Some(scope) = called_tools(&body)
             .filter_map(|tool| required_scope(&tool))
-            .find(|scope| !principal.scopes.contains(*scope))
+            .find(|scope| !principal.scopes.grants(*scope))
         {
             return Ok(state
                 .fail(OAuthError::insufficient_scope(scope.as_str()))

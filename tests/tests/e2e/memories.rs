@@ -167,3 +167,53 @@ async fn health_is_public_and_names_the_plugins() {
     assert_eq!(health["storage"], mcp_oauth_tests::test_storage());
     assert_eq!(health["signer"], mcp_oauth_tests::test_signer());
 }
+
+/// Scopes form the hierarchy `admin ⊇ write ⊇ read` (MCP authorization, 2026-07-28): a token
+/// with `write` reads too, `admin` does everything, and `read` alone is refused writing with a
+/// challenge that names the scope it needs.
+#[tokio::test]
+async fn scopes_form_a_hierarchy_admin_write_read() {
+    let server = TestServer::start(&[]).await;
+    let store = |token: String, content: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .post(server.url("/api/memories"))
+                .bearer_auth(token)
+                .json(&json!({"content": content}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let write = server.client_credentials_token("write").await;
+    assert_eq!(
+        store(write.clone(), "written with write").await.status(),
+        StatusCode::CREATED
+    );
+    let listed = server.get_with_token("/api/memories", &write).await;
+    assert_eq!(listed.status(), StatusCode::OK, "write grants read");
+
+    let admin = server.client_credentials_token("admin").await;
+    assert_eq!(
+        store(admin.clone(), "written with admin").await.status(),
+        StatusCode::CREATED
+    );
+    let listed: Value = server
+        .get_with_token("/api/memories", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 2, "admin grants read and write");
+
+    let read = server.client_credentials_token("read").await;
+    let response = store(read, "refused").await;
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    expect_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    assert!(challenge.contains("scope=\"write\""), "{challenge}");
+}

@@ -231,3 +231,59 @@ async fn with_a_registration_key_registration_needs_it_as_the_initial_access_tok
         .unwrap();
     assert_eq!(right.status(), StatusCode::CREATED);
 }
+
+/// `application_type` (SEP-837) is recorded and echoed: as declared, except that a client with a
+/// loopback or private-use redirect URI is `native` whatever it declares (Cursor registers `web`
+/// with `http://localhost`, https and `cursor://` URIs in one request, and must not be refused).
+#[tokio::test]
+async fn application_type_is_recorded_and_echoed_as_the_clients_send_it() {
+    let server = TestServer::start(&[]).await;
+    let cases = [
+        // Cursor.
+        (
+            json!({"application_type": "web", "token_endpoint_auth_method": "none", "redirect_uris": [
+                "http://localhost:8787/callback",
+                "https://www.cursor.com/agents/mcp/oauth/callback",
+                "cursor://anysphere.cursor-mcp/oauth/callback"]}),
+            "native",
+        ),
+        // Claude Code.
+        (
+            json!({"application_type": "native", "token_endpoint_auth_method": "none",
+                   "redirect_uris": ["http://localhost:3118/callback"]}),
+            "native",
+        ),
+        // claude.ai by DCR: hosted, https only, declaring nothing.
+        (
+            json!({"token_endpoint_auth_method": "client_secret_post",
+                   "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]}),
+            "web",
+        ),
+        // A loopback client declaring nothing (older SDKs).
+        (
+            json!({"redirect_uris": ["http://127.0.0.1:9000/cb"]}),
+            "native",
+        ),
+    ];
+    for (metadata, recorded) in cases {
+        let body = server.register(metadata.clone()).await;
+        assert_eq!(body["application_type"], recorded, "{metadata}");
+        let read: serde_json::Value = server
+            .http
+            .get(body["registration_client_uri"].as_str().unwrap())
+            .bearer_auth(body["registration_access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(read["application_type"], recorded, "kept: {metadata}");
+    }
+    let response = server
+        .register_raw(
+            json!({"application_type": "desktop", "redirect_uris": ["https://a.example/cb"]}),
+        )
+        .await;
+    expect_error(response, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
+}

@@ -105,13 +105,15 @@ async fn two_replicas_share_clients_codes_keys_and_refresh_families() {
         StatusCode::OK
     );
 
-    // Refresh on B; replaying the old refresh token on A is refused and revokes the family, which
-    // B then honours too.
+    // Refresh twice on B; replaying the first refresh token on A (its successor was used) is
+    // refused and revokes the family, which B then honours too.
     let old = tokens["refresh_token"].as_str().unwrap().to_owned();
     let rotated: Value = refresh(&b, &old, &client_id).await.json().await.unwrap();
+    let used = rotated["refresh_token"].as_str().expect("rotated on B");
+    let rotated: Value = refresh(&b, used, &client_id).await.json().await.unwrap();
     let current = rotated["refresh_token"]
         .as_str()
-        .expect("rotated on B")
+        .expect("rotated again on B")
         .to_owned();
     expect_error(
         refresh(&a, &old, &client_id).await,

@@ -174,6 +174,15 @@ async fn revoking_a_refresh_token_revokes_its_family() {
         ])
         .await;
     expect_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    // Nor does the rotated token before it revive the grant (its reuse grace needs a live successor).
+    let response = server
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first),
+            ("client_id", &client_id),
+        ])
+        .await;
+    expect_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
 #[tokio::test]

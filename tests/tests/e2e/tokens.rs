@@ -111,6 +111,74 @@ async fn client_secret_basic_authenticates_and_wrong_secrets_are_invalid_client(
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    // Strict: any second use of a rotated token revokes the grant.
+    let server = TestServer::start(&["--oauth-refresh-reuse-grace", "false"]).await;
+    let client_id = server
+        .register_public(
+            "http://localhost/cb",
+            &["authorization_code", "refresh_token"],
+        )
+        .await;
+    let first = server
+        .public_code_flow(&client_id, "http://localhost:3000/cb", None)
+        .await;
+    let refresh = Refresher {
+        server: &server,
+        client_id: &client_id,
+    };
+    let refresh_1 = first["refresh_token"].as_str().expect("refresh token");
+    let response = refresh.send(refresh_1, Some("read")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let second: Value = response.json().await.unwrap();
+    assert_eq!(second["scope"], "read", "a refresh may narrow the scope");
+    let refresh_2 = second["refresh_token"].as_str().expect("rotated");
+    assert_ne!(refresh_1, refresh_2);
+
+    // Widening is refused; the token stays usable.
+    let response = refresh.send(refresh_2, Some("read write admin")).await;
+    expect_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
+
+    // Reusing the rotated token is refused and revokes the family, including the current token.
+    refresh.refused(refresh_1).await;
+    refresh.refused(refresh_2).await;
+}
+
+/// A refresh request of one public client.
+struct Refresher<'a> {
+    server: &'a TestServer,
+    client_id: &'a str,
+}
+
+impl Refresher<'_> {
+    async fn send(&self, token: &str, scope: Option<&str>) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", self.client_id),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.server.token(&form).await
+    }
+
+    /// Refreshes with `token`; the new refresh token.
+    async fn rotated(&self, token: &str) -> String {
+        let response = self.send(token, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{token} refreshes");
+        let body: Value = response.json().await.unwrap();
+        body["refresh_token"].as_str().expect("rotated").to_owned()
+    }
+
+    async fn refused(&self, token: &str) {
+        let response = self.send(token, None).await;
+        expect_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_works_until_its_successor_is_used() {
+    // The default: MCP_OAUTH_REFRESH_REUSE_GRACE=true.
     let server = TestServer::start(&[]).await;
     let client_id = server
         .register_public(
@@ -121,53 +189,20 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let first = server
         .public_code_flow(&client_id, "http://localhost:3000/cb", None)
         .await;
-    let refresh_1 = first["refresh_token"]
-        .as_str()
-        .expect("refresh token")
-        .to_owned();
-
-    let refresh = |token: String, scope: Option<&'static str>| {
-        let client_id = client_id.clone();
-        let server = &server;
-        async move {
-            let mut form = vec![
-                ("grant_type", "refresh_token"),
-                ("refresh_token", token.as_str()),
-                ("client_id", client_id.as_str()),
-            ];
-            if let Some(scope) = scope {
-                form.push(("scope", scope));
-            }
-            server.token(&form).await
-        }
+    let refresh = Refresher {
+        server: &server,
+        client_id: &client_id,
     };
-    let response = refresh(refresh_1.clone(), Some("read")).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let second: Value = response.json().await.unwrap();
-    assert_eq!(second["scope"], "read", "a refresh may narrow the scope");
-    let refresh_2 = second["refresh_token"]
-        .as_str()
-        .expect("rotated")
-        .to_owned();
-    assert_ne!(refresh_1, refresh_2);
-
-    // Widening is refused; the token stays usable.
-    let response = refresh(refresh_2.clone(), Some("read write admin")).await;
-    expect_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
-
-    // Reusing the rotated token is refused and revokes the family, including the current token.
-    expect_error(
-        refresh(refresh_1, None).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
-    expect_error(
-        refresh(refresh_2, None).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
+    let refresh_1 = first["refresh_token"].as_str().expect("refresh token");
+    let lost = refresh.rotated(refresh_1).await;
+    // The response carrying `lost` never arrived: the client sends its old token again, and gets
+    // a new successor; the unused one is discarded (presenting it now counts as reuse).
+    let refresh_2 = refresh.rotated(refresh_1).await;
+    assert_ne!(refresh_2, lost);
+    let refresh_3 = refresh.rotated(&refresh_2).await;
+    // Its successor was used: the old token is now a replay, and the whole grant is revoked.
+    refresh.refused(refresh_1).await;
+    refresh.refused(&refresh_3).await;
 }
 
 #[tokio::test]
