@@ -88,6 +88,9 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     /// For [`ErrorCode::InsufficientScope`]: the scope the request needed (RFC 6750 §3).
     pub required_scope: Option<String>,
+    /// For [`ErrorCode::InvalidToken`]: the request carried no credentials at all, so its bearer
+    /// challenge names no error (RFC 6750 §3.1) and only says where to get a token.
+    pub credentials_missing: bool,
     /// The internal fault behind a `server_error` or `temporarily_unavailable`.
     pub fault: Option<Arc<Error>>,
 }
@@ -98,6 +101,7 @@ impl PartialEq for OAuthError {
         self.code == other.code
             && self.description == other.description
             && self.required_scope == other.required_scope
+            && self.credentials_missing == other.credentials_missing
     }
 }
 
@@ -110,6 +114,7 @@ impl OAuthError {
             code,
             description: description.into(),
             required_scope: None,
+            credentials_missing: false,
             fault: None,
         }
     }
@@ -137,6 +142,14 @@ impl OAuthError {
     /// `invalid_token` with `description`.
     pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidToken, description)
+    }
+
+    /// `invalid_token` for a request that carried no credentials (RFC 6750 §3.1).
+    pub fn credentials_missing(description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            credentials_missing: true,
+            ..Self::invalid_token(description)
+        }
     }
 
     /// `invalid_client_metadata` with `description`.

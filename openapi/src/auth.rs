@@ -84,7 +84,7 @@ pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, 
             client_id: None,
             scopes: [Scope::Read, Scope::Write].into_iter().collect(),
         }),
-        None => Err(OAuthError::invalid_token(
+        None => Err(OAuthError::credentials_missing(
             "authentication required: send a bearer access token or the API key",
         )),
     }

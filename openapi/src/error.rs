@@ -116,6 +116,14 @@ impl Challenge {
             _ => {}
         }
         match error.code {
+            // RFC 6750 §3.1: a request without credentials gets a challenge without an error.
+            ErrorCode::InvalidToken if error.credentials_missing => ErrorResponse::Unauthorized(
+                body,
+                format!(
+                    "Bearer scope=\"{SCOPE_HINT}\", resource_metadata=\"{}\"",
+                    self.resource_metadata
+                ),
+            ),
             ErrorCode::InvalidToken => {
                 ErrorResponse::Unauthorized(body, bearer(ErrorCode::InvalidToken, Some(SCOPE_HINT)))
             }

@@ -223,9 +223,17 @@ impl<E: Endpoint> Shared<E> {
             );
         }
         if let Some(wait) = self.rate_limited(&req) {
+            // `temporarily_unavailable` is registered for the authorization endpoint only
+            // (RFC 6749 §4.1.2.1); the token, registration, revocation and introspection
+            // endpoints answer with a code of their own (RFC 6749 §5.2).
+            let code = if req.uri().path() == BROWSER_PATH {
+                ErrorCode::TemporarilyUnavailable
+            } else {
+                ErrorCode::InvalidRequest
+            };
             let mut response = self.error(
                 StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::TemporarilyUnavailable,
+                code,
                 format!("too many requests from this address; retry in {wait} s"),
             );
             if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {

@@ -190,14 +190,13 @@ async fn oauth_endpoints_are_rate_limited_per_address_and_discovery_is_not() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    expect_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        "temporarily_unavailable",
-    )
-    .await;
+    // RFC 7591 and RFC 6749 §5.2 have no "slow down" code for these endpoints: invalid_request.
+    expect_error(response, StatusCode::TOO_MANY_REQUESTS, "invalid_request").await;
     // The bucket is per address across the limited endpoints; discovery and the API are not limited.
     let response = server.token(&[("grant_type", "client_credentials")]).await;
+    expect_error(response, StatusCode::TOO_MANY_REQUESTS, "invalid_request").await;
+    // The authorization endpoint has its registered code for it (RFC 6749 §4.1.2.1).
+    let response = server.authorize(&[("client_id", "x")]).await;
     expect_error(
         response,
         StatusCode::TOO_MANY_REQUESTS,

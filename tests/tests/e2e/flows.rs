@@ -69,15 +69,26 @@ async fn the_python_services_integration_test_passes() {
         .unwrap()
         .to_owned();
     expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    assert!(
-        challenge.starts_with("Bearer error=\"invalid_token\""),
-        "{challenge}"
-    );
+    // RFC 6750 §3.1: no credentials, no error code in the challenge; where to get a token stays.
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    assert!(!challenge.contains("error="), "{challenge}");
+    assert!(challenge.contains("scope=\"read write\""), "{challenge}");
     assert!(
         challenge.contains(&format!(
             "resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
             server.base
         )),
+        "{challenge}"
+    );
+    // A token that does not verify names the error.
+    let response = server.get_with_token("/api/memories", "not-a-token").await;
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
         "{challenge}"
     );
 }
