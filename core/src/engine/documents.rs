@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use futures::future::{BoxFuture, FutureExt as _, Shared};
 use serde::Deserialize;
 use url::{Host, Url};
 
@@ -37,6 +38,25 @@ const MAX_CACHE_SECONDS: u64 = 86_400;
 const DEFAULT_CACHE_SECONDS: u64 = 300;
 /// Most documents kept in the cache.
 const MAX_CACHED: usize = 1024;
+/// How long past its freshness a cached document is still used while its host fails to serve it
+/// (an outage, or a host refusing this server's address): a client that worked keeps working.
+const MAX_STALE_SECONDS: i64 = 86_400;
+
+/// A document fetch and parse in flight, shared by every request that needs it meanwhile.
+type Fetch = Shared<BoxFuture<'static, Result<(Client, Option<u64>), Failure>>>;
+
+/// Why a document could not be used.
+#[derive(Clone)]
+enum Failure {
+    /// Its host did not serve it (unreachable, an error status, too slow, too large, or an
+    /// address this server does not fetch from): a recent copy may stand in.
+    Unserved(OAuthError),
+    /// It was served and breaks the rules: refused, whatever was cached.
+    Refused(OAuthError),
+}
+
+/// A cached client and until when it is fresh.
+type Cached = (Client, UnixTime);
 
 /// The metadata a document may carry.
 #[derive(Deserialize)]
@@ -61,7 +81,8 @@ struct Document {
 pub struct ClientDocuments {
     fetcher: Arc<dyn DocumentFetcher>,
     allow_http_loopback: bool,
-    cache: Mutex<HashMap<String, (Client, UnixTime)>>,
+    cache: Mutex<HashMap<String, Cached>>,
+    in_flight: Mutex<HashMap<String, Fetch>>,
 }
 
 impl ClientDocuments {
@@ -72,6 +93,7 @@ impl ClientDocuments {
             fetcher,
             allow_http_loopback,
             cache: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -80,26 +102,35 @@ impl ClientDocuments {
         client_id.starts_with("https://") || client_id.starts_with("http://")
     }
 
-    /// The client a document URL describes, fetched or cached.
+    /// The client a document URL describes, fetched or cached. Concurrent requests for one
+    /// document share one fetch; when the host fails, a copy cached within the last day is used.
     pub async fn resolve(&self, client_id: &str, now: UnixTime) -> Result<Client, OAuthError> {
-        if let Some((client, expires)) = self.cached(client_id)
-            && expires > now
+        let cached = self.cached(client_id);
+        if let Some((client, fresh_until)) = &cached
+            && *fresh_until > now
         {
-            return Ok(client);
+            return Ok(client.clone());
         }
         let url = self.check_url(client_id)?;
-        let fetched = self.fetcher.fetch(&url).await?;
-        let client = parse(client_id, &fetched.body, now)?;
-        let seconds = fetched
-            .max_age
+        let (client, max_age) = match self.fetch_once(client_id, url, now).await {
+            Ok(fetched) => fetched,
+            Err(Failure::Unserved(error)) => {
+                return match cached {
+                    Some((client, fresh_until)) if fresh_until + MAX_STALE_SECONDS > now => {
+                        Ok(client)
+                    }
+                    _ => Err(error),
+                };
+            }
+            // A document that now breaks the rules was changed by its owner: refused.
+            Err(Failure::Refused(error)) => return Err(error),
+        };
+        let seconds = max_age
             .unwrap_or(DEFAULT_CACHE_SECONDS)
             .clamp(MIN_CACHE_SECONDS, MAX_CACHE_SECONDS);
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = lock(&self.cache);
         if cache.len() >= MAX_CACHED {
-            cache.retain(|_, (_, expires)| *expires > now);
+            cache.retain(|_, (_, fresh_until)| *fresh_until + MAX_STALE_SECONDS > now);
             if cache.len() >= MAX_CACHED {
                 cache.clear();
             }
@@ -108,12 +139,40 @@ impl ClientDocuments {
         Ok(client)
     }
 
-    fn cached(&self, client_id: &str) -> Option<(Client, UnixTime)> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Fetches and parses the document, or joins the fetch of it already under way.
+    async fn fetch_once(
+        &self,
+        client_id: &str,
+        url: Url,
+        now: UnixTime,
+    ) -> Result<(Client, Option<u64>), Failure> {
+        let fetch = lock(&self.in_flight)
+            .entry(client_id.to_owned())
+            .or_insert_with(|| {
+                let fetcher = self.fetcher.clone();
+                let id = client_id.to_owned();
+                async move {
+                    let fetched = fetcher.fetch(&url).await.map_err(Failure::Unserved)?;
+                    let client = parse(&id, &fetched.body, now).map_err(Failure::Refused)?;
+                    Ok((client, fetched.max_age))
+                }
+                .boxed()
+                .shared()
+            })
+            .clone();
+        let outcome = fetch.clone().await;
+        let mut in_flight = lock(&self.in_flight);
+        if in_flight
             .get(client_id)
-            .cloned()
+            .is_some_and(|current| current.ptr_eq(&fetch))
+        {
+            in_flight.remove(client_id);
+        }
+        outcome
+    }
+
+    fn cached(&self, client_id: &str) -> Option<Cached> {
+        lock(&self.cache).get(client_id).cloned()
     }
 
     /// The draft's rules for the id itself: https, a path, no fragment, credentials or dot
@@ -135,11 +194,67 @@ impl ClientDocuments {
         if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
             return Err(invalid("must not carry a fragment or credentials"));
         }
-        if url.path() == "/" || client_id.contains("/./") || client_id.contains("/../") {
+        if url.path() == "/" || has_dot_segment(client_id) {
             return Err(invalid("must have a path without dot segments"));
         }
         Ok(url)
     }
+}
+
+/// The mutex's contents, even when a panic elsewhere poisoned it (the maps stay consistent).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether the path of the URL `text` has a `.` or `..` segment, written plainly or
+/// percent-encoded any number of times (`%2e`, `%2E`, `%252e`…), or separated by `\` or an
+/// encoded slash: a URL parser or the host would resolve it, so the document fetched would not be
+/// the one the id names.
+fn has_dot_segment(text: &str) -> bool {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let mut path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split_once('/')
+        .map_or_else(String::new, |(_, path)| path.to_owned());
+    // Decode until nothing changes (bounded: each round shortens an encoded text).
+    for _ in 0..8 {
+        let decoded = percent_decode(&path);
+        if decoded == path {
+            break;
+        }
+        path = decoded;
+    }
+    path.split(['/', '\\'])
+        .any(|segment| segment == "." || segment == "..")
+}
+
+/// `text` with each `%XX` replaced by its byte (invalid UTF-8 replaced).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Validates a document for `client_id` and makes the public client it describes.
@@ -249,6 +364,30 @@ mod tests {
                 .redirect_uri_for("http://localhost:51234/callback")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn dot_segments_are_found_in_every_encoding() {
+        for id in [
+            "https://a.example/x/../client.json",
+            "https://a.example/x/./client.json",
+            "https://a.example/x/%2e%2e/client.json",
+            "https://a.example/x/%2E./client.json",
+            "https://a.example/x/%252e%252e/client.json",
+            "https://a.example/x%2f..%2fclient.json",
+            "https://a.example/x\\..\\client.json",
+            "https://a.example/client.json/..",
+        ] {
+            assert!(has_dot_segment(id), "{id}");
+        }
+        for id in [
+            "https://a.example/oauth/client.json",
+            "https://a.example/.well-known/client.json",
+            "https://a.example/v1.2/client.json?x=/../",
+            "https://a.example/a%2Bb/client.json",
+        ] {
+            assert!(!has_dot_segment(id), "{id}");
+        }
     }
 
     #[test]

@@ -191,3 +191,117 @@ async fn documents_that_break_the_rules_are_refused_and_never_redirected() {
         "{body}"
     );
 }
+
+/// A document host the test controls: it counts fetches, answers after 300 ms (so that requests
+/// overlap), and can be switched to failing, as in an outage.
+struct ControlledHost {
+    client_id: String,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn controlled_host() -> ControlledHost {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client_id = format!(
+        "http://127.0.0.1:{}/client.json",
+        listener.local_addr().unwrap().port()
+    );
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let failing = Arc::new(AtomicBool::new(false));
+    let document = json!({
+        "client_id": client_id,
+        "client_name": "Controlled",
+        "redirect_uris": ["http://localhost/callback"],
+        "token_endpoint_auth_method": "none",
+    })
+    .to_string();
+    let (count, fail) = (fetches.clone(), failing.clone());
+    let app = Route::new().at(
+        "/client.json",
+        get(poem::endpoint::make(move |_| {
+            let (count, fail, document) = (count.clone(), fail.clone(), document.clone());
+            async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                if fail.load(Ordering::SeqCst) {
+                    return Response::builder()
+                        .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+                        .finish();
+                }
+                Response::builder()
+                    .header("Content-Type", "application/json")
+                    .header("Cache-Control", "max-age=60")
+                    .body(document)
+            }
+        })),
+    );
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+    ControlledHost {
+        client_id,
+        fetches,
+        failing,
+    }
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_one_fetch_and_a_recent_copy_outlives_an_outage() {
+    use std::sync::atomic::Ordering;
+    let host = controlled_host().await;
+    let server = TestServer::start(&["--client-metadata-allow-loopback", "true"]).await;
+    let requests =
+        (0..8).map(|_| authorize_with(&server, &host.client_id, "http://localhost/callback"));
+    for response in futures::future::join_all(requests).await {
+        assert!(
+            location(&response).is_some(),
+            "every request is answered: {}",
+            response.status()
+        );
+    }
+    assert_eq!(
+        host.fetches.load(Ordering::SeqCst),
+        1,
+        "one fetch for eight requests"
+    );
+
+    // Past its freshness, with the host down: the copy fetched earlier still serves the client.
+    server.clock.advance(3600);
+    host.failing.store(true, Ordering::SeqCst);
+    let response = authorize_with(&server, &host.client_id, "http://localhost/callback").await;
+    assert!(location(&response).is_some(), "{}", response.status());
+    assert_eq!(
+        host.fetches.load(Ordering::SeqCst),
+        2,
+        "the host was asked again"
+    );
+
+    // Beyond a day stale, the outage is the client's answer.
+    server.clock.advance(2 * 86_400);
+    let response = authorize_with(&server, &host.client_id, "http://localhost/callback").await;
+    assert!(location(&response).is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client", "{body}");
+}
+
+#[tokio::test]
+async fn document_urls_with_encoded_dot_segments_are_refused() {
+    let server = TestServer::start(&[]).await;
+    for id in [
+        "https://app.example/x/%2e%2e/client.json",
+        "https://app.example/x/%252E%252E/client.json",
+        "https://app.example/x/..%2fclient.json",
+    ] {
+        let response = authorize_with(&server, id, "http://localhost/callback").await;
+        assert!(location(&response).is_none(), "{id}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client", "{id}: {body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("dot segments")),
+            "{id}: {body}"
+        );
+    }
+}
