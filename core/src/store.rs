@@ -28,6 +28,9 @@ pub trait ClientStore: Send + Sync {
     async fn update_client(&self, client: &Client) -> Result<bool>;
     /// Deletes the client with `id`; returns whether there was one.
     async fn delete_client(&self, id: &ClientId) -> Result<bool>;
+    /// Deletes every client that registered (it has a registration access token) before
+    /// `registered_before` and was never issued a token (`used_at` is `None`); returns how many.
+    async fn delete_unused_clients(&self, registered_before: UnixTime) -> Result<usize>;
 }
 
 /// Authorization codes.

@@ -50,6 +50,7 @@ fn engine(
             pkce: PkcePolicy::Public,
             issuer_aliases: Vec::new(),
             refresh_reuse_grace: true,
+            unused_client_ttl: 0,
         };
         AuthorizationServer::new(config, storage, Arc::new(signing), Arc::new(SystemClock))
     })

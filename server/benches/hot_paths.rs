@@ -83,6 +83,7 @@ fn engine_verify(c: &mut Criterion) {
             pkce: PkcePolicy::Public,
             issuer_aliases: Vec::new(),
             refresh_reuse_grace: true,
+            unused_client_ttl: 0,
         };
         let engine =
             AuthorizationServer::new(config, storage, signer, Arc::new(ManualClock::new(NOW)));

@@ -46,6 +46,7 @@ pub struct App {
     /// Warnings to show at start.
     pub warnings: Vec<String>,
     signing: Arc<Signing>,
+    engine: Arc<AuthorizationServer>,
     clock: Arc<dyn Clock>,
     mcp_shutdown: CancellationToken,
     tls: Option<TlsIdentity>,
@@ -134,6 +135,7 @@ impl App {
             pkce: settings.oauth_require_pkce.into(),
             issuer_aliases: issuer_aliases.clone(),
             refresh_reuse_grace: settings.oauth_refresh_reuse_grace,
+            unused_client_ttl: settings.oauth_unused_client_ttl,
         };
         let loopback_documents = settings.client_metadata_allow_loopback;
         if loopback_documents {
@@ -180,6 +182,7 @@ impl App {
         });
         let mcp_shutdown = CancellationToken::new();
         let mcp = crate::mcp::endpoint(state.clone(), mcp_shutdown.clone());
+        let engine = state.engine.clone();
         let endpoint = mcp_oauth_openapi::endpoint(state, settings.oauth_enabled, mcp).boxed();
         Ok(Self {
             endpoint,
@@ -188,6 +191,7 @@ impl App {
             storage: storage_description(&storage_name, &location),
             warnings,
             signing,
+            engine,
             clock,
             mcp_shutdown,
             tls,
@@ -206,6 +210,7 @@ impl App {
             None => tcp.boxed(),
         };
         let refresher = tokio::spawn(refresh_keys(self.signing.clone(), self.clock.clone()));
+        let pruner = tokio::spawn(prune_clients(self.engine.clone()));
         // MCP sessions hold streams open: end them when the shutdown starts.
         let mcp_shutdown = self.mcp_shutdown.clone();
         let shutdown = async move {
@@ -216,6 +221,7 @@ impl App {
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(SHUTDOWN_GRACE))
             .await;
         refresher.abort();
+        pruner.abort();
         result
     }
 
@@ -366,6 +372,26 @@ async fn refresh_keys(signing: Arc<Signing>, clock: Arc<dyn Clock>) {
             Ok(true) => tracing::info!(signer = signing.name(), "signing keys reloaded"),
             Ok(false) => {}
             Err(error) => tracing::warn!(%error, "signing keys could not be reloaded"),
+        }
+    }
+}
+
+/// How often unused registrations are looked for.
+const CLIENT_PRUNE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes registered clients that never completed a grant within `MCP_OAUTH_UNUSED_CLIENT_TTL`,
+/// at start and every [`CLIENT_PRUNE_INTERVAL`].
+async fn prune_clients(engine: Arc<AuthorizationServer>) {
+    let mut interval = tokio::time::interval(CLIENT_PRUNE_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match engine.prune_unused_clients().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "unused client registrations removed"),
+            Err(error) => {
+                mcp_oauth_openapi::log_fault(&error);
+            }
         }
     }
 }

@@ -32,6 +32,15 @@ pub enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
+    /// Client registrations in the configured storage.
+    Clients {
+        /// What to do.
+        #[command(subcommand)]
+        action: ClientsCommand,
+        /// The settings (storage, `MCP_OAUTH_UNUSED_CLIENT_TTL`).
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Configuration helpers.
     Config {
         /// What to print.
@@ -47,6 +56,13 @@ pub enum KeysCommand {
     List,
     /// Make a new current key; the previous one verifies until its tokens expire.
     Rotate,
+}
+
+/// `memory clients …`.
+#[derive(Subcommand, Clone, Copy)]
+pub enum ClientsCommand {
+    /// Remove the registrations that never completed a grant within MCP_OAUTH_UNUSED_CLIENT_TTL.
+    Prune,
 }
 
 /// `memory config …`.
@@ -219,6 +235,18 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_REFRESH_REUSE_GRACE", default = "default_true")]
     pub oauth_refresh_reuse_grace: bool,
 
+    /// How long a registered client that never completed a grant is kept: `24h` (default),
+    /// `90m`, `3600s`, `7d`; `0` keeps every client. Some clients register anew on every
+    /// connection; this bounds what they leave behind.
+    #[arg(long, env = "MCP_OAUTH_UNUSED_CLIENT_TTL", value_name = "MCP_OAUTH_UNUSED_CLIENT_TTL",
+          default_value = "24h", value_parser = parse_duration)]
+    #[schemars(
+        rename = "MCP_OAUTH_UNUSED_CLIENT_TTL",
+        with = "String",
+        default = "default_unused_client_ttl"
+    )]
+    pub oauth_unused_client_ttl: i64,
+
     /// Which clients must use PKCE.
     #[arg(
         long,
@@ -270,6 +298,32 @@ fn default_true() -> bool {
 fn default_false() -> bool {
     false
 }
+fn default_unused_client_ttl() -> String {
+    "24h".into()
+}
+
+/// A duration as seconds: a whole number with a unit, `s`, `m`, `h` or `d` (`0` alone is zero).
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let expected =
+        || "expected a whole number with a unit: 3600s, 90m, 24h or 7d (0: never)".to_owned();
+    let text = text.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(expected()),
+    };
+    number
+        .parse::<u32>()
+        .map(|n| i64::from(n) * seconds)
+        .map_err(|_| expected())
+}
+
 fn default_rate() -> u32 {
     60
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use mcp_oauth_core::{PluginSettings, SystemClock, registry};
-use mcp_oauth_server::config::KeysCommand;
+use mcp_oauth_server::config::{ClientsCommand, KeysCommand};
 use mcp_oauth_server::{App, Cli, Command, ConfigAction, Settings};
 use tracing_subscriber::EnvFilter;
 
@@ -42,6 +42,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Keys { action, settings } => keys(action, &settings),
+        Command::Clients {
+            action: ClientsCommand::Prune,
+            settings,
+        } => prune_clients(&settings),
         Command::Server(args) if !args.http => {
             eprintln!(
                 "error: memory server needs --http: this binary serves MCP over HTTP only (no stdio transport)"
@@ -66,6 +70,25 @@ fn keys(action: KeysCommand, settings: &Settings) -> ExitCode {
     )) {
         Ok(listing) => {
             print!("{listing}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn prune_clients(settings: &Settings) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let now = mcp_oauth_core::Clock::now(&SystemClock);
+    let pruned = mcp_oauth_server::clients::prune(settings, PluginSettings::from_env(), now);
+    match runtime.block_on(pruned) {
+        Ok(line) => {
+            println!("{line}");
             ExitCode::SUCCESS
         }
         Err(error) => {

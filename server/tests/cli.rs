@@ -61,6 +61,11 @@ fn bad_values_name_the_variable_the_value_and_what_it_takes() {
     );
     let output = memory(
         &["server", "--http"],
+        &[("MCP_OAUTH_UNUSED_CLIENT_TTL", "a day")],
+    );
+    assert_one_line_error(&output, &["MCP_OAUTH_UNUSED_CLIENT_TTL", "a day", "24h"]);
+    let output = memory(
+        &["server", "--http"],
         &[("MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", "-5")],
     );
     assert_one_line_error(
@@ -215,6 +220,41 @@ fn key_commands_explain_why_the_memory_storage_cannot_be_reached() {
             "memory",
             "POST /oauth/keys/rotate",
         ],
+    );
+}
+
+/// `memory clients prune` works on a persistent storage (here an empty embedded database) and
+/// explains why it cannot reach the in-process one.
+#[cfg(feature = "store-surrealdb")]
+#[test]
+fn clients_prune_runs_on_a_persistent_storage() {
+    let dir = std::env::temp_dir().join(format!("mcp-cli-prune-{}", std::process::id()));
+    let url = format!("surrealkv://{}", dir.display());
+    let output = memory(
+        &["clients", "prune"],
+        &[
+            ("MCP_OAUTH_STORAGE_BACKEND", "surrealdb"),
+            ("MCP_OAUTH_STORAGE_URL", &url),
+            ("MCP_OAUTH_UNUSED_CLIENT_TTL", "1h"),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "removed 0 client registrations unused for 3600 s"
+    );
+    let output = memory(
+        &["clients", "prune"],
+        &[("MCP_OAUTH_STORAGE_BACKEND", "memory")],
+    );
+    assert_one_line_error(
+        &output,
+        &["MCP_OAUTH_STORAGE_BACKEND", "memory", "prunes it itself"],
     );
 }
 

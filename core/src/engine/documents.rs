@@ -342,6 +342,7 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
         },
         issued_at: now,
         registration_token_hash: None,
+        used_at: None,
     })
 }
 

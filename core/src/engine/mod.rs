@@ -19,7 +19,7 @@ pub use authorize::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorizati
 pub use client_auth::ClientCredentials;
 pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
-pub use register::{RegisteredClient, Registrar, RegistrationRequest};
+pub use register::{RegisteredClient, Registrar, RegistrationRequest, prune_unused_clients};
 pub use revoke::{Introspection, TokenHint};
 pub use token::{Grant, TokenRequest, TokenResponse};
 pub use verify::Principal;
@@ -66,6 +66,9 @@ pub struct EngineConfig {
     /// against a stolen token that is used first, and the user signs in again after a lost
     /// response (RFC 9700 §4.14.2 allows both).
     pub refresh_reuse_grace: bool,
+    /// Seconds after which a registered client that never completed a grant is removed
+    /// (`MCP_OAUTH_UNUSED_CLIENT_TTL`, default a day); `0` keeps every client.
+    pub unused_client_ttl: i64,
 }
 
 impl EngineConfig {

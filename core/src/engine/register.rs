@@ -7,6 +7,7 @@ use crate::model::{
     ScopeSet,
 };
 use crate::secret::Secret;
+use crate::store::ClientStore;
 
 /// Most redirect URIs one client may register.
 const MAX_REDIRECT_URIS: usize = 20;
@@ -93,6 +94,7 @@ impl AuthorizationServer {
             profile: metadata.profile,
             issued_at: self.clock.now(),
             registration_token_hash: Some(registration_access_token.hash()),
+            used_at: None,
         };
         self.storage
             .insert_client(&client)
@@ -122,6 +124,44 @@ impl AuthorizationServer {
     ) -> Result<Option<Client>, OAuthError> {
         let client = self.storage.client(id).await?;
         Ok(client.filter(|client| client.has_registration_token(registration_token)))
+    }
+
+    /// Removes the registered clients that never completed a grant within
+    /// [`EngineConfig::unused_client_ttl`](super::EngineConfig) of registering (every fresh
+    /// connection of some clients registers anew); returns how many. A client that was ever issued
+    /// a token stays until it is deleted.
+    pub async fn prune_unused_clients(&self) -> Result<usize, OAuthError> {
+        let removed = prune_unused_clients(
+            self.storage.as_ref(),
+            self.config.unused_client_ttl,
+            self.clock.now(),
+        )
+        .await?;
+        if removed > 0 {
+            self.clients.clear();
+        }
+        Ok(removed)
+    }
+
+    /// Records that `client` was issued its first token, so that it is never pruned. Done once:
+    /// later tokens find `used_at` set.
+    pub(crate) async fn mark_used(
+        &self,
+        client: &Client,
+        now: crate::clock::UnixTime,
+    ) -> Result<(), OAuthError> {
+        if client.used_at.is_some() || client.registration_token_hash.is_none() {
+            return Ok(());
+        }
+        let Some(mut stored) = self.storage.client(&client.client_id).await? else {
+            return Ok(());
+        };
+        if stored.used_at.is_none() {
+            stored.used_at = Some(now);
+            self.storage.update_client(&stored).await?;
+        }
+        self.clients.forget(&client.client_id);
+        Ok(())
     }
 
     /// The registered client `id`, read from storage rather than the cache (the owner manages
@@ -193,6 +233,7 @@ impl AuthorizationServer {
             profile: metadata.profile,
             issued_at: current.issued_at,
             registration_token_hash: current.registration_token_hash.clone(),
+            used_at: current.used_at,
         };
         let updated = self.storage.update_client(&client).await?;
         self.clients.forget(&client.client_id);
@@ -222,6 +263,20 @@ impl AuthorizationServer {
         self.clients.forget(&client.client_id);
         Ok(())
     }
+}
+
+/// Removes from `store` the registered clients that never completed a grant within `ttl` seconds
+/// of registering, as of `now` (`ttl` 0: none); returns how many. The engine runs it
+/// periodically; `memory clients prune` runs it on a storage directly.
+pub async fn prune_unused_clients(
+    store: &dyn ClientStore,
+    ttl: i64,
+    now: crate::clock::UnixTime,
+) -> crate::Result<usize> {
+    if ttl <= 0 {
+        return Ok(0);
+    }
+    store.delete_unused_clients(now - ttl).await
 }
 
 /// Checks a registration or update request against this server's rules (RFC 7591 §2).

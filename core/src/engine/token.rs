@@ -84,7 +84,7 @@ impl AuthorizationServer {
         let now = self.clock.now();
         let client = self.authenticate_client_at(&request.client, now).await?;
         let resource = request.resource.as_deref();
-        match request.grant {
+        let issued = match request.grant {
             Grant::AuthorizationCode {
                 code,
                 redirect_uri,
@@ -107,7 +107,9 @@ impl AuthorizationServer {
             Grant::ClientCredentials { scope } => {
                 self.client_credentials(&client, scope.as_deref(), resource, now)
             }
-        }
+        }?;
+        self.mark_used(&client, now).await?;
+        Ok(issued)
     }
 
     /// The `authorization_code` grant: takes the code (once) and checks every binding.

@@ -240,6 +240,10 @@ pub struct Client {
     /// clients that cannot manage themselves (built-in clients, clients stored before RFC 7592).
     #[serde(default)]
     pub registration_token_hash: Option<SecretHash>,
+    /// When a token was first issued to the client; `None` while it never completed a grant. A
+    /// registered client that stays unused is removed after `MCP_OAUTH_UNUSED_CLIENT_TTL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<UnixTime>,
 }
 
 impl Client {

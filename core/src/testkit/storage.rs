@@ -37,6 +37,7 @@ fn client(id: &str) -> Client {
         },
         issued_at: NOW,
         registration_token_hash: Some(Secret::new("registration").hash()),
+        used_at: None,
     }
 }
 
@@ -118,6 +119,58 @@ async fn clients(storage: &dyn Storage) {
             .is_none(),
         "an update creates no client"
     );
+
+    // Unused clients: registered before the cutoff, with a registration access token, never
+    // issued a token. Every other client stays.
+    let unused = Client {
+        issued_at: NOW - 100,
+        ..client("client-unused")
+    };
+    let used = Client {
+        issued_at: NOW - 100,
+        used_at: Some(NOW - 50),
+        ..client("client-used")
+    };
+    let recent = client("client-recent");
+    let first_party = Client {
+        issued_at: NOW - 100,
+        registration_token_hash: None,
+        ..client("client-first-party")
+    };
+    for each in [&unused, &used, &recent, &first_party] {
+        storage.insert_client(each).await.expect("insert");
+    }
+    assert_eq!(
+        storage
+            .delete_unused_clients(NOW - 10)
+            .await
+            .expect("prune"),
+        1,
+        "exactly the unused client registered before the cutoff goes"
+    );
+    assert!(
+        storage
+            .client(&unused.client_id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    for kept in [&used, &recent, &first_party] {
+        assert_eq!(
+            storage
+                .client(&kept.client_id)
+                .await
+                .expect("read")
+                .as_ref(),
+            Some(kept),
+            "{} stays",
+            kept.client_id
+        );
+        storage
+            .delete_client(&kept.client_id)
+            .await
+            .expect("clean up");
+    }
 
     // Deletion.
     let doomed = client("client-doomed");

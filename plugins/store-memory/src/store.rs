@@ -143,6 +143,21 @@ impl ClientStore for InMemoryStorage {
     async fn delete_client(&self, id: &ClientId) -> Result<bool> {
         Ok(self.clients.shard(id).lock().remove(id).is_some())
     }
+
+    async fn delete_unused_clients(&self, registered_before: UnixTime) -> Result<usize> {
+        let mut removed = 0;
+        for shard in &self.clients.shards {
+            let mut clients = shard.lock();
+            let before = clients.len();
+            clients.retain(|_, client| {
+                client.used_at.is_some()
+                    || client.registration_token_hash.is_none()
+                    || client.issued_at >= registered_before
+            });
+            removed += before - clients.len();
+        }
+        Ok(removed)
+    }
 }
 
 #[async_trait]

@@ -151,6 +151,19 @@ impl ClientStore for SurrealStorage {
         Ok(!rows.is_empty())
     }
 
+    async fn delete_unused_clients(&self, registered_before: UnixTime) -> Result<usize> {
+        let rows = self
+            .rows(
+                "DELETE oauth_client WHERE (doc.used_at = NONE OR doc.used_at = NULL)
+                   AND doc.registration_token_hash != NONE AND doc.registration_token_hash != NULL
+                   AND doc.issued_at < $cutoff RETURN BEFORE;",
+                vec![("cutoff", json!(registered_before))],
+                0,
+            )
+            .await?;
+        Ok(rows.len())
+    }
+
     async fn delete_client(&self, id: &ClientId) -> Result<bool> {
         if !is_record_key(id.as_str()) {
             return Ok(false);

@@ -89,3 +89,81 @@ async fn clients_grants_keys_and_memories_survive_a_restart() {
     second.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A registered client that never completed a grant is removed after `MCP_OAUTH_UNUSED_CLIENT_TTL`
+/// (here a day: checked at start and every ten minutes); one that did is kept.
+#[tokio::test]
+async fn registrations_that_were_never_used_are_removed_after_the_ttl() {
+    let dir = std::env::temp_dir().join(format!(
+        "mcp-prune-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let url = format!("surrealkv://{}", dir.display());
+    let first = start_on(&url).await;
+    let unused = first
+        .register(json!({"redirect_uris": ["http://localhost/callback"], "token_endpoint_auth_method": "none"}))
+        .await;
+    let used = first
+        .register(json!({"redirect_uris": ["http://localhost/callback"], "token_endpoint_auth_method": "none"}))
+        .await;
+    let used_id = used["client_id"].as_str().unwrap();
+    first
+        .public_code_flow(used_id, "http://localhost:7000/callback", None)
+        .await;
+    first.stop().await;
+
+    // A day and an hour later.
+    let mut settings = PluginSettings::default();
+    settings.set("MCP_OAUTH_STORAGE_URL", url.as_str());
+    let flags = [
+        "--oauth-storage-backend",
+        "surrealdb",
+        "--oauth-issuer",
+        ISSUER,
+        "--oauth-unused-client-ttl",
+        "24h",
+    ];
+    let mut later = None;
+    for _ in 0..50 {
+        match TestServer::start_at(&flags, settings.clone(), mcp_oauth_tests::START + 90_000).await
+        {
+            Ok(server) => {
+                later = Some(server);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    let later = later.expect("the server starts on the same data");
+    let read = |body: &Value| {
+        later
+            .http
+            .get(later.url(&format!(
+                "/oauth/clients/{}",
+                body["client_id"].as_str().unwrap()
+            )))
+            .bearer_auth(body["registration_access_token"].as_str().unwrap())
+            .send()
+    };
+    let mut status = StatusCode::OK;
+    for _ in 0..50 {
+        status = read(&unused).await.unwrap().status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the unused registration is gone"
+    );
+    assert_eq!(
+        read(&used).await.unwrap().status(),
+        StatusCode::OK,
+        "the client that completed a grant stays"
+    );
+    later.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

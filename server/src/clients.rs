@@ -1,0 +1,34 @@
+//! `memory clients prune`: removes the registered clients that never completed a grant within
+//! `MCP_OAUTH_UNUSED_CLIENT_TTL`, now, on the configured storage (a running server does it at start
+//! and every ten minutes).
+
+use mcp_oauth_core::engine::prune_unused_clients;
+use mcp_oauth_core::{Error, PluginSettings, UnixTime};
+
+use crate::app::open_storage;
+use crate::config::Settings;
+
+/// Prunes the storage the settings name; the line to print.
+pub async fn prune(
+    settings: &Settings,
+    plugin_settings: PluginSettings,
+    now: UnixTime,
+) -> Result<String, Error> {
+    let (name, storage) = open_storage(settings, &plugin_settings).await?;
+    if name == "memory" {
+        return Err(Error::Config {
+            variable: "MCP_OAUTH_STORAGE_BACKEND".into(),
+            got: name,
+            expected: "a persistent storage: the memory storage lives inside the server process, \
+                       which prunes it itself"
+                .into(),
+        });
+    }
+    let removed =
+        prune_unused_clients(storage.as_ref(), settings.oauth_unused_client_ttl, now).await?;
+    Ok(format!(
+        "removed {removed} client registration{} unused for {} s",
+        if removed == 1 { "" } else { "s" },
+        settings.oauth_unused_client_ttl
+    ))
+}
