@@ -9,6 +9,7 @@ mod e2e {
     mod documents;
     mod errors;
     mod flows;
+    mod matrix;
     mod mcp;
     mod memories;
     mod openapi;
