@@ -55,8 +55,13 @@ enum Failure {
     Refused(OAuthError),
 }
 
-/// A cached client and until when it is fresh.
-type Cached = (Client, UnixTime);
+/// A cached client: fresh until one time, usable while its host fails until another.
+#[derive(Clone)]
+struct Cached {
+    client: Client,
+    fresh_until: UnixTime,
+    usable_until: UnixTime,
+}
 
 /// The metadata a document may carry.
 #[derive(Deserialize)]
@@ -106,37 +111,53 @@ impl ClientDocuments {
     /// document share one fetch; when the host fails, a copy cached within the last day is used.
     pub async fn resolve(&self, client_id: &str, now: UnixTime) -> Result<Client, OAuthError> {
         let cached = self.cached(client_id);
-        if let Some((client, fresh_until)) = &cached
-            && *fresh_until > now
+        if let Some(entry) = &cached
+            && entry.fresh_until > now
         {
-            return Ok(client.clone());
+            return Ok(entry.client.clone());
         }
         let url = self.check_url(client_id)?;
-        let (client, max_age) = match self.fetch_once(client_id, url, now).await {
-            Ok(fetched) => fetched,
-            Err(Failure::Unserved(error)) => {
-                return match cached {
-                    Some((client, fresh_until)) if fresh_until + MAX_STALE_SECONDS > now => {
-                        Ok(client)
-                    }
-                    _ => Err(error),
-                };
+        let entry = match self.fetch_once(client_id, url, now).await {
+            Ok((client, max_age)) => {
+                let seconds = max_age
+                    .unwrap_or(DEFAULT_CACHE_SECONDS)
+                    .clamp(MIN_CACHE_SECONDS, MAX_CACHE_SECONDS)
+                    as i64;
+                Cached {
+                    client,
+                    fresh_until: now + seconds,
+                    usable_until: now + seconds + MAX_STALE_SECONDS,
+                }
             }
+            // The host did not serve it: a copy from the last day, else a well-known client's
+            // pinned document, stands in; the host is asked again a minute later, not on every
+            // request (each failing fetch can take seconds).
+            Err(Failure::Unserved(error)) => match cached {
+                Some(stale) if stale.usable_until > now => Cached {
+                    fresh_until: now + MIN_CACHE_SECONDS as i64,
+                    ..stale
+                },
+                _ => match super::pinned::document(client_id) {
+                    Some(pinned) => Cached {
+                        client: parse(client_id, pinned.as_bytes(), now)?,
+                        fresh_until: now + MIN_CACHE_SECONDS as i64,
+                        usable_until: now + MIN_CACHE_SECONDS as i64,
+                    },
+                    None => return Err(error),
+                },
+            },
             // A document that now breaks the rules was changed by its owner: refused.
             Err(Failure::Refused(error)) => return Err(error),
         };
-        let seconds = max_age
-            .unwrap_or(DEFAULT_CACHE_SECONDS)
-            .clamp(MIN_CACHE_SECONDS, MAX_CACHE_SECONDS);
         let mut cache = lock(&self.cache);
         if cache.len() >= MAX_CACHED {
-            cache.retain(|_, (_, fresh_until)| *fresh_until + MAX_STALE_SECONDS > now);
+            cache.retain(|_, kept| kept.usable_until > now);
             if cache.len() >= MAX_CACHED {
                 cache.clear();
             }
         }
-        cache.insert(client_id.to_owned(), (client.clone(), now + seconds as i64));
-        Ok(client)
+        cache.insert(client_id.to_owned(), entry.clone());
+        Ok(entry.client)
     }
 
     /// Fetches and parses the document, or joins the fetch of it already under way.
@@ -364,6 +385,44 @@ mod tests {
             client
                 .redirect_uri_for("http://localhost:51234/callback")
                 .is_some()
+        );
+    }
+
+    /// A host that never answers: an offline server, or a host refusing this server's address.
+    struct Unreachable;
+
+    #[async_trait]
+    impl DocumentFetcher for Unreachable {
+        async fn fetch(&self, _: &Url) -> Result<FetchedDocument, OAuthError> {
+            Err(OAuthError::invalid_client(
+                "the client metadata document could not be fetched",
+            ))
+        }
+    }
+
+    #[test]
+    fn well_known_clients_are_served_from_their_pinned_documents_when_their_hosts_fail() {
+        let documents = ClientDocuments::new(Arc::new(Unreachable), false);
+        let resolve = |id: &str| futures::executor::block_on(documents.resolve(id, 0));
+        let claude = resolve("https://claude.ai/oauth/mcp-oauth-client-metadata").unwrap();
+        assert!(
+            claude
+                .redirect_uri_for("https://claude.ai/api/mcp/auth_callback")
+                .is_some()
+        );
+        let chatgpt = resolve("https://chatgpt.com/oauth/client.json").unwrap();
+        assert!(chatgpt.is_public(), "none chosen among its methods");
+        let vscode = resolve("https://vscode.dev/oauth/client-metadata.json").unwrap();
+        assert!(vscode.redirect_uri_for("http://127.0.0.1:33418/").is_some());
+        assert_eq!(
+            vscode.application_type(),
+            crate::model::ApplicationType::Native
+        );
+        let error = resolve("https://unknown.example/client.json").unwrap_err();
+        assert_eq!(
+            error.code,
+            crate::ErrorCode::InvalidClient,
+            "no pinned copy: the failure"
         );
     }
 

@@ -7,6 +7,7 @@ mod cache;
 mod client_auth;
 mod consent;
 mod documents;
+mod pinned;
 mod register;
 mod resource;
 mod revoke;
