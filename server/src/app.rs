@@ -141,10 +141,13 @@ impl App {
         if loopback_documents {
             warnings.push("MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK=true: client metadata documents are fetched from this machine (tests only)".into());
         }
-        let documents = ClientDocuments::new(
+        let mut documents = ClientDocuments::new(
             Arc::new(HttpDocumentFetcher::new(loopback_documents)),
             loopback_documents,
         );
+        if let Some(domains) = settings.cimd_trusted_domains.clone() {
+            documents = documents.trusting_only(domains);
+        }
         let engine = Arc::new(
             AuthorizationServer::new(config, storage.clone(), signing.clone(), clock.clone())
                 .with_client_documents(documents),

@@ -258,6 +258,17 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_REQUIRE_PKCE")]
     pub oauth_require_pkce: PkceRequirement,
 
+    /// Hosts whose client ID metadata documents are accepted, separated by commas; a domain
+    /// admits its subdomains (`claude.ai,chatgpt.com,vscode.dev`). Default: any public https host.
+    #[arg(
+        long,
+        env = "MCP_OAUTH_CIMD_TRUSTED_DOMAINS",
+        value_name = "MCP_OAUTH_CIMD_TRUSTED_DOMAINS",
+        value_delimiter = ','
+    )]
+    #[schemars(rename = "MCP_OAUTH_CIMD_TRUSTED_DOMAINS", with = "Option<String>")]
+    pub cimd_trusted_domains: Option<Vec<String>>,
+
     /// Also fetch client ID metadata documents from loopback addresses, over plain http. For tests
     /// only: it opens the server to fetching from its own machine.
     #[arg(long, env = "MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK", value_name = "MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK",

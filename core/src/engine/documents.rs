@@ -86,6 +86,7 @@ struct Document {
 pub struct ClientDocuments {
     fetcher: Arc<dyn DocumentFetcher>,
     allow_http_loopback: bool,
+    trusted_domains: Option<Vec<String>>,
     cache: Mutex<HashMap<String, Cached>>,
     in_flight: Mutex<HashMap<String, Fetch>>,
 }
@@ -97,9 +98,36 @@ impl ClientDocuments {
         Self {
             fetcher,
             allow_http_loopback,
+            trusted_domains: None,
             cache: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Accepts documents only from hosts that are one of `domains` or under one of them
+    /// (`MCP_OAUTH_CIMD_TRUSTED_DOMAINS`); by default any public https host.
+    pub fn trusting_only(mut self, domains: Vec<String>) -> Self {
+        self.trusted_domains = Some(
+            domains
+                .into_iter()
+                .map(|domain| domain.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|domain| !domain.is_empty())
+                .collect(),
+        );
+        self
+    }
+
+    /// Whether the trust policy admits documents from `host`.
+    fn trusts(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.trusted_domains.as_ref().is_none_or(|domains| {
+            domains.iter().any(|domain| {
+                host == *domain
+                    || host
+                        .strip_suffix(domain.as_str())
+                        .is_some_and(|rest| rest.ends_with('.'))
+            })
+        })
     }
 
     /// Whether `client_id` names a metadata document (rather than a registered client).
@@ -217,6 +245,11 @@ impl ClientDocuments {
         }
         if url.path() == "/" || has_dot_segment(client_id) {
             return Err(invalid("must have a path without dot segments"));
+        }
+        if !url.host_str().is_some_and(|host| self.trusts(host)) {
+            return Err(invalid(
+                "is on a host this server does not trust (MCP_OAUTH_CIMD_TRUSTED_DOMAINS)",
+            ));
         }
         Ok(url)
     }

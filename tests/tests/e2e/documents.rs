@@ -305,3 +305,35 @@ async fn document_urls_with_encoded_dot_segments_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_trust_policy_admits_documents_from_its_domains_only() {
+    let documents = document_host().await;
+    let client_id = format!("{documents}/client.json");
+    let elsewhere = TestServer::start(&[
+        "--client-metadata-allow-loopback",
+        "true",
+        "--cimd-trusted-domains",
+        "claude.ai,vscode.dev",
+    ])
+    .await;
+    let response = authorize_with(&elsewhere, &client_id, "http://localhost/callback").await;
+    assert!(location(&response).is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("MCP_OAUTH_CIMD_TRUSTED_DOMAINS")),
+        "{body}"
+    );
+    let trusting = TestServer::start(&[
+        "--client-metadata-allow-loopback",
+        "true",
+        "--cimd-trusted-domains",
+        "example.org, 127.0.0.1",
+    ])
+    .await;
+    let response = authorize_with(&trusting, &client_id, "http://localhost/callback").await;
+    assert!(location(&response).is_some(), "{}", response.status());
+}
