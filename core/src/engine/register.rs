@@ -144,7 +144,9 @@ impl AuthorizationServer {
     }
 
     /// Records that `client` was issued its first token, so that it is never pruned. Done once:
-    /// later tokens find `used_at` set.
+    /// later tokens find `used_at` set. It rewrites the stored record, so an RFC 7592 update
+    /// landing in the same instant as a client's very first token could be lost; the client can
+    /// repeat it.
     pub(crate) async fn mark_used(
         &self,
         client: &Client,
