@@ -334,6 +334,24 @@ fn storage_description(name: &str, location: &Option<String>) -> String {
     name.to_owned()
 }
 
+/// The storage the settings name, for a command run beside the server (`memory keys`, `memory
+/// clients`): the in-process `memory` storage is refused, since it exists only inside a running
+/// server; `instead` says what to do there.
+pub async fn open_persistent_storage(
+    settings: &Settings,
+    plugin_settings: &PluginSettings,
+    instead: &str,
+) -> Result<Arc<dyn Storage>, Error> {
+    let (name, storage) = open_storage(settings, plugin_settings).await?;
+    if name == "memory" {
+        let expected = format!(
+            "a persistent storage: the memory storage lives inside the server process; {instead}"
+        );
+        return Err(setting("MCP_OAUTH_STORAGE_BACKEND", &name, &expected));
+    }
+    Ok(storage)
+}
+
 /// The storage plugin the settings choose, opened.
 pub async fn open_storage(
     settings: &Settings,

@@ -5,7 +5,7 @@
 use mcp_oauth_core::engine::prune_unused_clients;
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
-use crate::app::open_storage;
+use crate::app::open_persistent_storage;
 use crate::config::Settings;
 
 /// Prunes the storage the settings name; the line to print.
@@ -14,16 +14,12 @@ pub async fn prune(
     plugin_settings: PluginSettings,
     now: UnixTime,
 ) -> Result<String, Error> {
-    let (name, storage) = open_storage(settings, &plugin_settings).await?;
-    if name == "memory" {
-        return Err(Error::Config {
-            variable: "MCP_OAUTH_STORAGE_BACKEND".into(),
-            got: name,
-            expected: "a persistent storage: the memory storage lives inside the server process, \
-                       which prunes it itself"
-                .into(),
-        });
-    }
+    let storage = open_persistent_storage(
+        settings,
+        &plugin_settings,
+        "a running server prunes it itself",
+    )
+    .await?;
     let removed =
         prune_unused_clients(storage.as_ref(), settings.oauth_unused_client_ttl, now).await?;
     Ok(format!(

@@ -8,7 +8,7 @@
 use mcp_oauth_core::keyring::KeyRing;
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
-use crate::app::{open_storage, start_signing};
+use crate::app::{open_persistent_storage, start_signing};
 use crate::config::{KeysCommand, Settings};
 
 /// Runs `action` on the ring of the configured signer; the listing to print.
@@ -18,16 +18,12 @@ pub async fn run(
     plugin_settings: PluginSettings,
     now: UnixTime,
 ) -> Result<String, Error> {
-    let (name, storage) = open_storage(settings, &plugin_settings).await?;
-    if name == "memory" {
-        return Err(Error::Config {
-            variable: "MCP_OAUTH_STORAGE_BACKEND".into(),
-            got: name,
-            expected: "a persistent storage: the memory storage lives inside the server process; \
-                       rotate a running server with POST /oauth/keys/rotate (admin)"
-                .into(),
-        });
-    }
+    let storage = open_persistent_storage(
+        settings,
+        &plugin_settings,
+        "rotate a running server with POST /oauth/keys/rotate (admin)",
+    )
+    .await?;
     let signing = start_signing(settings, plugin_settings, storage, now).await?;
     let ring = match action {
         KeysCommand::Rotate => signing.rotate(now).await?,
