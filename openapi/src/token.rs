@@ -97,6 +97,9 @@ impl TokenApi {
             })
         };
         let issued = issued.await.map_err(|error| self.state.fail(error))?;
+        if let Some(fault) = &issued.bookkeeping_fault {
+            crate::error::log_fault(fault);
+        }
         Ok(TokenEndpointResponse::Issued(
             Json(TokenBody {
                 access_token: issued.access_token,

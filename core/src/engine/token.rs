@@ -75,6 +75,11 @@ pub struct TokenResponse {
     pub refresh_token: Option<Secret>,
     /// The id (`jti`) of the access token, for revocation.
     pub access_jti: String,
+    /// A fault met after the tokens were issued, while recording the client's first use: the
+    /// tokens stand (failing the request would spend the code for nothing, and its retry would
+    /// revoke them), the record is tried again at the client's next token, and the fault is for
+    /// the log.
+    pub bookkeeping_fault: Option<OAuthError>,
 }
 
 impl AuthorizationServer {
@@ -84,7 +89,7 @@ impl AuthorizationServer {
         let now = self.clock.now();
         let client = self.authenticate_client_at(&request.client, now).await?;
         let resource = request.resource.as_deref();
-        let issued = match request.grant {
+        let mut issued = match request.grant {
             Grant::AuthorizationCode {
                 code,
                 redirect_uri,
@@ -108,7 +113,7 @@ impl AuthorizationServer {
                 self.client_credentials(&client, scope.as_deref(), resource, now)
             }
         }?;
-        self.mark_used(&client, now).await?;
+        issued.bookkeeping_fault = self.mark_used(&client, now).await.err();
         Ok(issued)
     }
 
@@ -411,6 +416,7 @@ impl AuthorizationServer {
             scope,
             refresh_token: None,
             access_jti: claims.jti,
+            bookkeeping_fault: None,
         })
     }
 }
