@@ -113,20 +113,8 @@ async fn client_secret_basic_authenticates_and_wrong_secrets_are_invalid_client(
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     // Strict: any second use of a rotated token revokes the grant.
     let server = TestServer::start(&["--oauth-refresh-reuse-grace", "false"]).await;
-    let client_id = server
-        .register_public(
-            "http://localhost/cb",
-            &["authorization_code", "refresh_token"],
-        )
-        .await;
-    let first = server
-        .public_code_flow(&client_id, "http://localhost:3000/cb", None)
-        .await;
-    let refresh = Refresher {
-        server: &server,
-        client_id: &client_id,
-    };
-    let refresh_1 = first["refresh_token"].as_str().expect("refresh token");
+    let (refresh, refresh_1) = Refresher::signed_in(&server).await;
+    let refresh_1 = refresh_1.as_str();
     let response = refresh.send(refresh_1, Some("read")).await;
     assert_eq!(response.status(), StatusCode::OK);
     let second: Value = response.json().await.unwrap();
@@ -146,15 +134,31 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 /// A refresh request of one public client.
 struct Refresher<'a> {
     server: &'a TestServer,
-    client_id: &'a str,
+    client_id: String,
 }
 
-impl Refresher<'_> {
+impl<'a> Refresher<'a> {
+    /// A public client registered for refresh tokens that completed the code flow, and its first
+    /// refresh token.
+    async fn signed_in(server: &'a TestServer) -> (Self, String) {
+        let client_id = server
+            .register_public(
+                "http://localhost/cb",
+                &["authorization_code", "refresh_token"],
+            )
+            .await;
+        let first = server
+            .public_code_flow(&client_id, "http://localhost:3000/cb", None)
+            .await;
+        let token = first["refresh_token"].as_str().expect("refresh token");
+        (Self { server, client_id }, token.to_owned())
+    }
+
     async fn send(&self, token: &str, scope: Option<&str>) -> reqwest::Response {
         let mut form = vec![
             ("grant_type", "refresh_token"),
             ("refresh_token", token),
-            ("client_id", self.client_id),
+            ("client_id", self.client_id.as_str()),
         ];
         if let Some(scope) = scope {
             form.push(("scope", scope));
@@ -180,20 +184,8 @@ impl Refresher<'_> {
 async fn a_rotated_refresh_token_works_until_its_successor_is_used() {
     // The default: MCP_OAUTH_REFRESH_REUSE_GRACE=true.
     let server = TestServer::start(&[]).await;
-    let client_id = server
-        .register_public(
-            "http://localhost/cb",
-            &["authorization_code", "refresh_token"],
-        )
-        .await;
-    let first = server
-        .public_code_flow(&client_id, "http://localhost:3000/cb", None)
-        .await;
-    let refresh = Refresher {
-        server: &server,
-        client_id: &client_id,
-    };
-    let refresh_1 = first["refresh_token"].as_str().expect("refresh token");
+    let (refresh, refresh_1) = Refresher::signed_in(&server).await;
+    let refresh_1 = refresh_1.as_str();
     let lost = refresh.rotated(refresh_1).await;
     // The response carrying `lost` never arrived: the client sends its old token again, and gets
     // a new successor; the unused one is discarded (presenting it now counts as reuse).
