@@ -5,6 +5,7 @@
 //! and in the plugins. Its only I/O goes through its own traits, and it reads the time only from an
 //! injected [`Clock`].
 
+pub mod assertion;
 pub mod clock;
 pub mod engine;
 mod error;
@@ -20,6 +21,7 @@ pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use assertion::AssertionVerifier;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use engine::{AuthorizationServer, EngineConfig, PkcePolicy};
 pub use error::{Error, ErrorCode, OAuthError, Result};

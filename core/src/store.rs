@@ -81,6 +81,11 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()>;
     /// Whether the access token `jti` was revoked (and has not expired by `now`).
     async fn is_access_revoked(&self, jti: &str, now: UnixTime) -> Result<bool>;
+    /// Records that the one-time identifier `key` (a client assertion's, say) is used, until
+    /// `expires_at`. Returns `false`, changing nothing, when it is already recorded and that
+    /// record has not expired by `now`: of any number of concurrent calls for one key, on one
+    /// replica or several, exactly one returns `true`.
+    async fn use_once(&self, key: &str, expires_at: UnixTime, now: UnixTime) -> Result<bool>;
 }
 
 /// Named key material that must survive restarts and be shared by replicas.

@@ -1,11 +1,13 @@
 //! Client authentication on the token, revocation and introspection endpoints, read from the
 //! request in one place: `client_secret_basic` (HTTP Basic, form-encoded id and secret),
-//! `client_secret_post` or `none` (credentials in the form). Core decides whether they prove a
+//! `client_secret_post` or `none` (credentials in the form), `private_key_jwt` (a JWT assertion
+//! in the form, RFC 7523 §2.2). Core decides whether they prove a
 //! client ([`AuthorizationServer::authenticate_client`](mcp_oauth_core::AuthorizationServer)).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::assertion::JWT_BEARER_ASSERTION;
 use mcp_oauth_core::engine::ClientCredentials;
 use mcp_oauth_core::secret::Secret;
 use poem::Request;
@@ -26,21 +28,37 @@ pub enum ClientAuth {
     InForm,
 }
 
-/// The client credentials a form may carry (`client_secret_post`, `none`).
+/// The client credentials a form may carry (`client_secret_post`, `none`, `private_key_jwt`).
 pub(crate) struct FormCredentials {
     /// `client_id`.
     pub client_id: Option<String>,
     /// `client_secret`.
     pub client_secret: Option<String>,
+    /// `client_assertion_type`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    pub client_assertion_type: Option<String>,
+    /// `client_assertion`: the signed JWT.
+    pub client_assertion: Option<String>,
 }
 
-/// The client's credentials from Basic auth or the form; using both is `invalid_request`
-/// (RFC 6749 §2.3: one method per request).
+/// The client's credentials from Basic auth, a secret or an assertion in the form; using two is
+/// `invalid_request` (RFC 6749 §2.3: one method per request).
 pub(crate) fn client_credentials(
     req: &Request,
     auth: ClientAuth,
     form: &FormCredentials,
 ) -> Result<ClientCredentials, OAuthError> {
+    if let Some(assertion) = client_assertion(form)? {
+        if form.client_secret.is_some()
+            || req
+                .headers()
+                .contains_key(poem::http::header::AUTHORIZATION)
+        {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method: a client assertion, or a secret",
+            ));
+        }
+        return ClientCredentials::from_assertion(form.client_id.clone(), assertion);
+    }
     let basic = match auth {
         ClientAuth::Basic(ClientBasic(basic)) => Some(basic),
         ClientAuth::InForm
@@ -69,6 +87,7 @@ pub(crate) fn client_credentials(
             Ok(ClientCredentials {
                 client_id,
                 secret: Some(Secret::new(form_decode(&basic.password)?)),
+                assertion: None,
             })
         }
         None => {
@@ -76,8 +95,29 @@ pub(crate) fn client_credentials(
                 OAuthError::invalid_client("client authentication failed: no client_id")
             })?;
             let secret = form.client_secret.clone().map(Secret::new);
-            Ok(ClientCredentials { client_id, secret })
+            Ok(ClientCredentials {
+                client_id,
+                secret,
+                assertion: None,
+            })
         }
+    }
+}
+
+/// The form's JWT client assertion, if it carries one (RFC 7521 §4.2: both fields, and the JWT
+/// bearer type, the only one this server takes).
+fn client_assertion(form: &FormCredentials) -> Result<Option<String>, OAuthError> {
+    match (&form.client_assertion_type, &form.client_assertion) {
+        (None, None) => Ok(None),
+        (Some(kind), Some(assertion)) if kind == JWT_BEARER_ASSERTION => {
+            Ok(Some(assertion.clone()))
+        }
+        (Some(_), Some(_)) => Err(OAuthError::invalid_client(format!(
+            "client authentication failed: client_assertion_type must be {JWT_BEARER_ASSERTION}"
+        ))),
+        _ => Err(OAuthError::invalid_request(
+            "client_assertion and client_assertion_type are sent together",
+        )),
     }
 }
 

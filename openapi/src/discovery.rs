@@ -47,6 +47,15 @@ pub struct AuthorizationServerMetadata {
     pub grant_types_supported: Vec<String>,
     /// Client authentication methods of the token endpoint.
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// The algorithms of `private_key_jwt` assertions at the token endpoint.
+    #[oai(skip_serializing_if_is_none)]
+    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// The algorithms of `private_key_jwt` assertions at the revocation endpoint.
+    #[oai(skip_serializing_if_is_none)]
+    pub revocation_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// The algorithms of `private_key_jwt` assertions at the introspection endpoint.
+    #[oai(skip_serializing_if_is_none)]
+    pub introspection_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
     /// Always `["S256"]`: `plain` is refused.
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: authorization responses carry `iss`.
@@ -74,10 +83,32 @@ pub struct ProtectedResourceMetadata {
     pub resource_documentation: String,
 }
 
+/// What the metadata advertises beyond the fixed endpoints.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerFeatures {
+    /// The signer publishes public keys (`jwks_uri`).
+    pub jwks: bool,
+    /// Client ID metadata documents are accepted.
+    pub client_documents: bool,
+    /// `private_key_jwt` client authentication is accepted.
+    pub client_assertions: bool,
+}
+
 impl AuthorizationServerMetadata {
-    /// The metadata of the server at `issuer`; `jwks` when the signer publishes public keys.
-    pub fn new(issuer: &str, jwks: bool, documents: bool) -> Self {
+    /// The metadata of the server at `issuer` with `features`.
+    pub fn new(issuer: &str, features: ServerFeatures) -> Self {
         let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        let methods = |confidential_only: bool| -> Vec<String> {
+            AuthMethod::ALL
+                .into_iter()
+                .filter(|method| !confidential_only || *method != AuthMethod::None)
+                .filter(|method| features.client_assertions || *method != AuthMethod::PrivateKeyJwt)
+                .map(|method| method.as_str().to_owned())
+                .collect()
+        };
+        let signing_algs = features
+            .client_assertions
+            .then(|| strings(&mcp_oauth_core::assertion::SIGNING_ALGORITHMS));
         Self {
             issuer: issuer.to_owned(),
             authorization_endpoint: format!("{issuer}/oauth/authorize"),
@@ -85,15 +116,9 @@ impl AuthorizationServerMetadata {
             registration_endpoint: format!("{issuer}/oauth/register"),
             revocation_endpoint: format!("{issuer}/oauth/revoke"),
             introspection_endpoint: format!("{issuer}/oauth/introspect"),
-            revocation_endpoint_auth_methods_supported: AuthMethod::ALL
-                .iter()
-                .map(|m| m.as_str().to_owned())
-                .collect(),
-            introspection_endpoint_auth_methods_supported: strings(&[
-                "client_secret_basic",
-                "client_secret_post",
-            ]),
-            jwks_uri: jwks.then(|| format!("{issuer}/oauth/jwks.json")),
+            revocation_endpoint_auth_methods_supported: methods(false),
+            introspection_endpoint_auth_methods_supported: methods(true),
+            jwks_uri: features.jwks.then(|| format!("{issuer}/oauth/jwks.json")),
             scopes_supported: Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
             response_types_supported: strings(&["code"]),
             response_modes_supported: strings(&["query"]),
@@ -101,14 +126,14 @@ impl AuthorizationServerMetadata {
                 .iter()
                 .map(|g| g.as_str().to_owned())
                 .collect(),
-            token_endpoint_auth_methods_supported: AuthMethod::ALL
-                .iter()
-                .map(|m| m.as_str().to_owned())
-                .collect(),
+            token_endpoint_auth_methods_supported: methods(false),
+            token_endpoint_auth_signing_alg_values_supported: signing_algs.clone(),
+            revocation_endpoint_auth_signing_alg_values_supported: signing_algs.clone(),
+            introspection_endpoint_auth_signing_alg_values_supported: signing_algs,
             code_challenge_methods_supported: strings(&["S256"]),
             authorization_response_iss_parameter_supported: true,
             service_documentation: format!("{issuer}/docs"),
-            client_id_metadata_document_supported: documents,
+            client_id_metadata_document_supported: features.client_documents,
         }
     }
 }
@@ -147,18 +172,18 @@ pub struct DiscoveryApi {
 impl DiscoveryApi {
     /// The endpoints, with their documents built once from `state`.
     pub fn new(state: &Arc<AppState>) -> Self {
-        let jwks = !state.engine.signer().public_keys().is_empty();
+        let features = ServerFeatures {
+            jwks: !state.engine.signer().public_keys().is_empty(),
+            client_documents: state.engine.supports_client_documents(),
+            client_assertions: state.engine.supports_client_assertions(),
+        };
         let documents = state
             .engine
             .config()
             .issuers()
             .map(|issuer| Documents {
                 issuer: issuer.to_owned(),
-                server: AuthorizationServerMetadata::new(
-                    issuer,
-                    jwks,
-                    state.engine.supports_client_documents(),
-                ),
+                server: AuthorizationServerMetadata::new(issuer, features),
                 resource: ProtectedResourceMetadata::new(issuer),
             })
             .collect();

@@ -50,6 +50,7 @@ pub async fn register_swagger_client(engine: &AuthorizationServer) -> mcp_oauth_
         issued_at: engine.clock().now(),
         registration_token_hash: None,
         used_at: None,
+        keys: None,
     };
     engine.install_first_party_client(client).await
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::{Registrar, RegistrationRequest};
-use mcp_oauth_core::model::{Client, ClientProfile, Scope};
+use mcp_oauth_core::model::{Client, ClientKeys, ClientProfile, Scope};
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -24,8 +24,16 @@ pub struct RegistrationBody {
     pub grant_types: Option<Vec<String>>,
     /// `["code"]` with the authorization code grant (default), otherwise empty.
     pub response_types: Option<Vec<String>>,
-    /// `none` (public client, PKCE), `client_secret_basic` (default) or `client_secret_post`.
+    /// `none` (public client, PKCE), `client_secret_basic` (default), `client_secret_post`, or
+    /// `private_key_jwt` (the client signs an assertion with its own key; send `jwks` or
+    /// `jwks_uri`).
     pub token_endpoint_auth_method: Option<String>,
+    /// The client's public keys, a JWK set (`{"keys":[…]}`) of RS256, ES256 or EdDSA keys, for
+    /// `private_key_jwt`.
+    pub jwks: Option<serde_json::Value>,
+    /// The https URL where the client publishes its JWK set, for `private_key_jwt` (instead of
+    /// `jwks`; fetched when needed, so the client can rotate its keys).
+    pub jwks_uri: Option<String>,
     /// Space-delimited scopes the client may ask for: `read`, `write`, `admin`; default `read write`.
     pub scope: Option<String>,
     /// `native` (desktop and command-line apps) or `web` (hosted apps). A client with a loopback
@@ -55,6 +63,8 @@ impl RegistrationBody {
             token_endpoint_auth_method: self.token_endpoint_auth_method,
             scope: self.scope,
             application_type: self.application_type,
+            jwks: self.jwks,
+            jwks_uri: self.jwks_uri,
             profile: ClientProfile {
                 client_name: self.client_name,
                 client_uri: self.client_uri,
@@ -101,6 +111,12 @@ pub struct ClientInformation {
     pub scope: String,
     /// `web` or `native`, as recorded.
     pub application_type: String,
+    /// The client's JWK set (`private_key_jwt`).
+    #[oai(skip_serializing_if_is_none)]
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its JWK set (`private_key_jwt`).
+    #[oai(skip_serializing_if_is_none)]
+    pub jwks_uri: Option<String>,
     /// Name.
     #[oai(skip_serializing_if_is_none)]
     pub client_name: Option<String>,
@@ -150,6 +166,14 @@ impl ClientInformation {
             token_endpoint_auth_method: client.auth_method.as_str().to_owned(),
             scope: client.scope.to_string(),
             application_type: client.application_type().as_str().to_owned(),
+            jwks: match &client.keys {
+                Some(ClientKeys::Jwks(text)) => serde_json::from_str(text).ok(),
+                _ => None,
+            },
+            jwks_uri: match &client.keys {
+                Some(ClientKeys::JwksUri(uri)) => Some(uri.clone()),
+                _ => None,
+            },
             client_name: profile.client_name,
             client_uri: profile.client_uri,
             logo_uri: profile.logo_uri,

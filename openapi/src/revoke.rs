@@ -27,6 +27,12 @@ pub struct TokenQuery {
     pub client_id: Option<String>,
     /// The client secret (`client_secret_post`).
     pub client_secret: Option<String>,
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (`private_key_jwt`).
+    pub client_assertion_type: Option<String>,
+    /// A JWT signed with the client's key (`private_key_jwt`, RFC 7523 §2.2): `iss` and `sub` the
+    /// client id, `aud` this server's issuer or token endpoint, `exp` within an hour, a fresh
+    /// `jti`.
+    pub client_assertion: Option<String>,
 }
 
 /// Answers of the revocation endpoint.
@@ -96,6 +102,8 @@ impl RevokeApi {
         let credentials = FormCredentials {
             client_id: form.client_id.clone(),
             client_secret: form.client_secret.clone(),
+            client_assertion_type: form.client_assertion_type.clone(),
+            client_assertion: form.client_assertion.clone(),
         };
         let result = async {
             let client = engine
@@ -181,6 +189,8 @@ impl RevokeApi {
         let credentials = FormCredentials {
             client_id: form.client_id.clone(),
             client_secret: form.client_secret.clone(),
+            client_assertion_type: form.client_assertion_type.clone(),
+            client_assertion: form.client_assertion.clone(),
         };
         let client = self
             .state

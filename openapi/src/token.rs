@@ -38,6 +38,12 @@ pub struct TokenForm {
     pub client_id: Option<String>,
     /// The client secret (`client_secret_post`).
     pub client_secret: Option<String>,
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (`private_key_jwt`).
+    pub client_assertion_type: Option<String>,
+    /// A JWT signed with the client's key (`private_key_jwt`, RFC 7523 §2.2): `iss` and `sub` the
+    /// client id, `aud` this server's issuer or token endpoint, `exp` within an hour, a fresh
+    /// `jti`.
+    pub client_assertion: Option<String>,
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -129,6 +135,8 @@ fn token_request(
     let credentials = FormCredentials {
         client_id: form.client_id,
         client_secret: form.client_secret,
+        client_assertion_type: form.client_assertion_type,
+        client_assertion: form.client_assertion,
     };
     let client = client_credentials(req, auth, &credentials)?;
     let required = |value: Option<String>, name: &str| {

@@ -119,6 +119,7 @@ fn flows(c: &mut Criterion) {
                         client: ClientCredentials {
                             client_id: client.client.client_id.as_str().to_owned(),
                             secret: None,
+                            assertion: None,
                         },
                         grant: Grant::AuthorizationCode {
                             code: Secret::new(code),

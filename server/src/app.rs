@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_oauth_core::engine::{ClientDocuments, ConsentSeal};
+use mcp_oauth_core::engine::{ClientAssertions, ClientDocuments, ConsentSeal};
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
 use mcp_oauth_core::{
@@ -141,16 +141,19 @@ impl App {
         if loopback_documents {
             warnings.push("MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK=true: client metadata documents are fetched from this machine (tests only)".into());
         }
-        let mut documents = ClientDocuments::new(
-            Arc::new(HttpDocumentFetcher::new(loopback_documents)),
-            loopback_documents,
-        );
+        let fetcher = Arc::new(HttpDocumentFetcher::new(loopback_documents));
+        let mut documents = ClientDocuments::new(fetcher.clone(), loopback_documents);
         if let Some(domains) = settings.cimd_trusted_domains.clone() {
             documents = documents.trusting_only(domains);
         }
         let engine = Arc::new(
             AuthorizationServer::new(config, storage.clone(), signing.clone(), clock.clone())
-                .with_client_documents(documents),
+                .with_client_documents(documents)
+                .with_client_assertions(ClientAssertions::new(
+                    Arc::new(mcp_oauth_jwt::assertion::JwksVerifier),
+                    fetcher,
+                    loopback_documents,
+                )),
         );
         register_swagger_client(&engine).await?;
         let site = Arc::new(Site::new(

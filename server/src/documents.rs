@@ -1,4 +1,5 @@
-//! Fetching client ID metadata documents over HTTPS, refusing what an authorization server must
+//! Fetching the documents clients publish over HTTPS (client ID metadata documents, the JWK sets
+//! of `private_key_jwt` clients), refusing what an authorization server must
 //! not fetch: more than 5 KB, more than 5 seconds, redirects, and addresses inside the network
 //! (private, loopback, link-local, …) — loopback only where `MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK`
 //! (a setting for tests) allows it. The address checked is the address connected to, so DNS cannot
@@ -81,17 +82,17 @@ impl HttpDocumentFetcher {
     }
 
     async fn address(&self, url: &Url) -> Result<SocketAddr, OAuthError> {
-        let host = url.host_str().ok_or_else(|| refused("has no host"))?;
+        let host = url.host_str().ok_or_else(|| refused(url, "has no host"))?;
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| refused("has no port"))?;
+            .ok_or_else(|| refused(url, "has no port"))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
             .await
-            .map_err(|_| refused("does not resolve"))?
+            .map_err(|_| refused(url, "does not resolve"))?
             .collect();
         if addresses.is_empty() || !addresses.iter().all(|a| self.allowed(a.ip())) {
-            return Err(refused("resolves to an address inside the network"));
+            return Err(refused(url, "resolves to an address inside the network"));
         }
         Ok(addresses[0])
     }
@@ -108,18 +109,21 @@ impl HttpDocumentFetcher {
         }
         let client = builder
             .build()
-            .map_err(|_| refused("could not be fetched"))?;
+            .map_err(|_| refused(url, "could not be fetched"))?;
         let mut response = client
             .get(url.clone())
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|_| refused("could not be fetched"))?;
+            .map_err(|_| refused(url, "could not be fetched"))?;
         if !response.status().is_success() {
-            return Err(refused(&format!(
-                "answered {} (redirects are not followed)",
-                response.status().as_u16()
-            )));
+            return Err(refused(
+                url,
+                &format!(
+                    "answered {} (redirects are not followed)",
+                    response.status().as_u16()
+                ),
+            ));
         }
         let max_age = response
             .headers()
@@ -130,10 +134,10 @@ impl HttpDocumentFetcher {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|_| refused("could not be read"))?
+            .map_err(|_| refused(url, "could not be read"))?
         {
             if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(refused("is larger than 5 KB"));
+                return Err(refused(url, "is larger than 5 KB"));
             }
             body.extend_from_slice(&chunk);
         }
@@ -146,12 +150,13 @@ impl DocumentFetcher for HttpDocumentFetcher {
     async fn fetch(&self, url: &Url) -> Result<FetchedDocument, OAuthError> {
         tokio::time::timeout(FETCH_TIMEOUT, self.get(url))
             .await
-            .map_err(|_| refused("took longer than 5 s"))?
+            .map_err(|_| refused(url, "took longer than 5 s"))?
     }
 }
 
-fn refused(why: &str) -> OAuthError {
-    OAuthError::invalid_client(format!("the client metadata document {why}"))
+/// Why the document at `url` (the client's own URL, so it may be shown) was not had.
+fn refused(url: &Url, why: &str) -> OAuthError {
+    OAuthError::invalid_client(format!("the document at {url} {why}"))
 }
 
 /// `max-age` of a `Cache-Control` value; `no-store`/`no-cache` count as 0.

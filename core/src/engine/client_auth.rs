@@ -1,5 +1,5 @@
-//! Client authentication (RFC 6749 §2.3), the one place it is decided, for the token, revocation
-//! and introspection endpoints alike.
+//! Client authentication (RFC 6749 §2.3, RFC 7523 §2.2), the one place it is decided, for the
+//! token, revocation and introspection endpoints alike.
 
 use super::AuthorizationServer;
 use crate::clock::UnixTime;
@@ -17,12 +17,41 @@ pub struct ClientCredentials {
     /// secret, and a confidential client may use either whatever it registered, as the Python
     /// service's own tests do, so the method used is not recorded).
     pub secret: Option<Secret>,
+    /// A JWT client assertion (`private_key_jwt`), when one was presented instead of a secret.
+    pub assertion: Option<Secret>,
+}
+
+impl ClientCredentials {
+    /// Credentials made of a client assertion, for `client_id` when the request names it, else
+    /// for the client the assertion says made it (RFC 7521 §4.2: `client_id` is optional).
+    pub fn from_assertion(
+        client_id: Option<String>,
+        assertion: String,
+    ) -> Result<Self, OAuthError> {
+        let issuer = crate::assertion::unverified_issuer(&assertion).ok_or_else(|| {
+            OAuthError::invalid_client(
+                "client authentication failed: the client assertion is not a JWT naming its iss",
+            )
+        })?;
+        if client_id.as_ref().is_some_and(|id| *id != issuer) {
+            return Err(OAuthError::invalid_client(
+                "client authentication failed: client_id is not the assertion's iss",
+            ));
+        }
+        Ok(Self {
+            client_id: issuer,
+            secret: None,
+            assertion: Some(Secret::new(assertion)),
+        })
+    }
 }
 
 impl AuthorizationServer {
-    /// The client the credentials prove: a public client presents no secret; a confidential one
-    /// presents its own (compared in constant time). Every failure is the same `invalid_client`,
-    /// so an unknown id and a wrong secret cannot be told apart.
+    /// The client the credentials prove: a public client presents nothing; a confidential one
+    /// presents its own secret (compared in constant time) or an assertion signed with its own
+    /// key. Every failure is `invalid_client`, and an unknown id and a wrong secret cannot be told
+    /// apart. A client whose metadata document offers both `none` and `private_key_jwt` may use
+    /// either.
     pub async fn authenticate_client(
         &self,
         credentials: &ClientCredentials,
@@ -41,9 +70,21 @@ impl AuthorizationServer {
             .find_client_at(&credentials.client_id, now)
             .await?
             .ok_or_else(failed)?;
-        match (&client.secret_hash, &credentials.secret) {
-            (None, None) => Ok(client),
-            (Some(hash), Some(secret)) if hash.matches(secret.expose()) => Ok(client),
+        match (&credentials.secret, &credentials.assertion) {
+            (None, None) if client.is_public() => Ok(client),
+            (Some(secret), None)
+                if client
+                    .secret_hash
+                    .as_ref()
+                    .is_some_and(|hash| hash.matches(secret.expose())) =>
+            {
+                Ok(client)
+            }
+            (None, Some(assertion)) if client.keys.is_some() => {
+                self.check_client_assertion(&client, assertion.expose(), now)
+                    .await?;
+                Ok(client)
+            }
             _ => Err(failed()),
         }
     }

@@ -13,7 +13,9 @@ use url::{Host, Url};
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
-use crate::model::{AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope};
+use crate::model::{
+    AuthMethod, Client, ClientId, ClientKeys, ClientProfile, GrantType, RedirectUri, Scope,
+};
 
 /// A fetched document and how long its publisher allows caching it.
 #[derive(Debug)]
@@ -76,6 +78,9 @@ struct Document {
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
     application_type: Option<String>,
     client_secret: Option<serde_json::Value>,
+    /// The client's public keys, for `private_key_jwt` (ChatGPT's per-app documents).
+    jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
     scope: Option<String>,
     client_name: Option<String>,
     client_uri: Option<String>,
@@ -325,21 +330,7 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
     if document.client_secret.is_some() {
         return Err(invalid("it must not contain a client_secret".into()));
     }
-    let offers_none = document
-        .token_endpoint_auth_methods_supported
-        .as_ref()
-        .is_some_and(|methods| methods.iter().any(|method| method == "none"));
-    match document.token_endpoint_auth_method.as_deref() {
-        None | Some("none") => {}
-        Some(_) if offers_none => {}
-        Some(_) => {
-            return Err(invalid(
-                "token_endpoint_auth_method must be none (or none must be among \
-                 token_endpoint_auth_methods_supported)"
-                    .into(),
-            ));
-        }
-    }
+    let (auth_method, keys) = auth_choice(&document).map_err(|why| invalid(why.into()))?;
     if document.redirect_uris.is_empty() {
         return Err(invalid("redirect_uris is required".into()));
     }
@@ -383,7 +374,7 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
         secret_hash: None,
         redirect_uris,
         grant_types,
-        auth_method: AuthMethod::None,
+        auth_method,
         scope,
         profile: ClientProfile {
             client_name: document
@@ -397,7 +388,40 @@ fn parse(client_id: &str, body: &[u8], now: UnixTime) -> Result<Client, OAuthErr
         issued_at: now,
         registration_token_hash: None,
         used_at: None,
+        keys,
     })
+}
+
+/// How a document's client authenticates (OpenID Connect RP Metadata Choices: of the methods it
+/// offers, the server may pick): `none` when offered, its keys kept when it also offers
+/// `private_key_jwt` (it may present an assertion or nothing); else `private_key_jwt` with its
+/// keys. A document carries no secret, so no other method can work.
+fn auth_choice(document: &Document) -> Result<(AuthMethod, Option<ClientKeys>), &'static str> {
+    let mut offered: Vec<&str> = document
+        .token_endpoint_auth_methods_supported
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(document.token_endpoint_auth_method.as_deref())
+        .collect();
+    if offered.is_empty() {
+        offered.push(AuthMethod::None.as_str());
+    }
+    let offers = |method: AuthMethod| offered.contains(&method.as_str());
+    let keys = || ClientKeys::from_metadata(document.jwks.as_ref(), document.jwks_uri.as_deref());
+    if offers(AuthMethod::None) {
+        let keys = offers(AuthMethod::PrivateKeyJwt)
+            .then(keys)
+            .and_then(Result::ok);
+        Ok((AuthMethod::None, keys))
+    } else if offers(AuthMethod::PrivateKeyJwt) {
+        Ok((AuthMethod::PrivateKeyJwt, Some(keys()?)))
+    } else {
+        Err(
+            "token_endpoint_auth_method must be none or private_key_jwt (with jwks or jwks_uri), \
+             or one of them must be among token_endpoint_auth_methods_supported",
+        )
+    }
 }
 
 #[cfg(test)]
@@ -508,6 +532,19 @@ mod tests {
         assert_eq!(
             client.application_type(),
             crate::model::ApplicationType::Web
+        );
+        // ChatGPT's per-app documents: private_key_jwt only, with an RS256 jwks_uri.
+        let per_app = format!(
+            r#"{{"client_id":"{ID}","redirect_uris":["https://chatgpt.com/connector/oauth/abc"],"token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_methods_supported":["private_key_jwt"],"jwks_uri":"https://chatgpt.com/oauth/abc/jwks.json"}}"#
+        );
+        let client = parse(ID, per_app.as_bytes(), 0).unwrap();
+        assert!(!client.is_public());
+        assert_eq!(client.auth_method, AuthMethod::PrivateKeyJwt);
+        assert_eq!(
+            client.keys,
+            Some(ClientKeys::JwksUri(
+                "https://chatgpt.com/oauth/abc/jwks.json".into()
+            ))
         );
     }
 

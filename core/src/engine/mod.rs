@@ -2,6 +2,7 @@
 //! [`OAuthError`](crate::OAuthError) out. It knows no HTTP and reads the time only from its
 //! [`Clock`].
 
+mod assertions;
 mod authorize;
 mod cache;
 mod client_auth;
@@ -16,6 +17,7 @@ mod verify;
 
 use std::sync::Arc;
 
+pub use assertions::ClientAssertions;
 pub use authorize::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
 pub use client_auth::ClientCredentials;
 pub use consent::ConsentSeal;
@@ -109,6 +111,7 @@ pub struct AuthorizationServer {
     signer: Arc<dyn TokenSigner>,
     clock: Arc<dyn Clock>,
     documents: Option<ClientDocuments>,
+    assertions: Option<ClientAssertions>,
     /// Access-token ids (and deleted clients) → whether revoked, as storage last said.
     revocations: cache::TimedCache<String, bool>,
     /// Access tokens whose signature was checked, by the hash of their text, until they expire.
@@ -141,6 +144,7 @@ impl AuthorizationServer {
             signer,
             clock,
             documents: None,
+            assertions: None,
             revocations: cache::TimedCache::new(revoke::REVOCATION_CACHE_LIMIT),
             verified: cache::TimedCache::new(verify::VERIFIED_LIMIT),
             clients: cache::TimedCache::new(CLIENT_CACHE_LIMIT),

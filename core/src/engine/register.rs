@@ -1,10 +1,10 @@
 //! Dynamic client registration (RFC 7591).
 
-use super::AuthorizationServer;
+use super::{AuthorizationServer, ClientAssertions};
 use crate::error::{Error, OAuthError};
 use crate::model::{
-    ApplicationType, AuthMethod, Client, ClientId, ClientProfile, GrantType, RedirectUri, Scope,
-    ScopeSet,
+    ApplicationType, AuthMethod, Client, ClientId, ClientKeys, ClientProfile, GrantType,
+    RedirectUri, Scope, ScopeSet,
 };
 use crate::secret::Secret;
 use crate::store::ClientStore;
@@ -29,6 +29,10 @@ pub struct RegistrationRequest {
     pub scope: Option<String>,
     /// `web` or `native` (SEP-837); recorded by [`ApplicationType::recorded`].
     pub application_type: Option<String>,
+    /// The client's public keys (a JWK set), for `private_key_jwt`.
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its public keys, for `private_key_jwt`.
+    pub jwks_uri: Option<String>,
     /// Descriptive metadata (its `application_type` is set here, from the field above).
     pub profile: ClientProfile,
 }
@@ -63,6 +67,7 @@ struct Metadata {
     auth_method: AuthMethod,
     scope: ScopeSet,
     profile: ClientProfile,
+    keys: Option<ClientKeys>,
 }
 
 /// The revocation-list key that stands for every access token of a deleted client. Token ids
@@ -80,9 +85,15 @@ impl AuthorizationServer {
     ) -> Result<RegisteredClient, OAuthError> {
         // A client_credentials client gets tokens with no person approving anything: only the
         // owner may register one, whatever the consent policy.
-        let metadata = validate(request, registrar == Registrar::Owner)?;
-        let client_secret =
-            (metadata.auth_method != AuthMethod::None).then(|| Secret::generate(32));
+        let metadata = validate(
+            request,
+            registrar == Registrar::Owner,
+            self.assertions.as_ref(),
+        )?;
+        let client_secret = metadata
+            .auth_method
+            .uses_secret()
+            .then(|| Secret::generate(32));
         let registration_access_token = Secret::generate(32);
         let client = Client {
             client_id: ClientId::generate(),
@@ -95,6 +106,7 @@ impl AuthorizationServer {
             issued_at: self.clock.now(),
             registration_token_hash: Some(registration_access_token.hash()),
             used_at: None,
+            keys: metadata.keys,
         };
         self.storage
             .insert_client(&client)
@@ -216,9 +228,13 @@ impl AuthorizationServer {
         // A client the owner allowed client_credentials may keep it when it updates itself.
         let may_use_client_credentials =
             registrar == Registrar::Owner || current.allows_grant(GrantType::ClientCredentials);
-        let metadata = validate(request, may_use_client_credentials)?;
+        let metadata = validate(
+            request,
+            may_use_client_credentials,
+            self.assertions.as_ref(),
+        )?;
         let (secret_hash, client_secret) = match (metadata.auth_method, &current.secret_hash) {
-            (AuthMethod::None, _) => (None, None),
+            (method, _) if !method.uses_secret() => (None, None),
             (_, Some(kept)) => (Some(kept.clone()), None),
             (_, None) => {
                 let issued = Secret::generate(32);
@@ -236,6 +252,7 @@ impl AuthorizationServer {
             issued_at: current.issued_at,
             registration_token_hash: current.registration_token_hash.clone(),
             used_at: current.used_at,
+            keys: metadata.keys,
         };
         let updated = self.storage.update_client(&client).await?;
         self.clients.forget(&client.client_id);
@@ -282,10 +299,12 @@ pub async fn prune_unused_clients(
 }
 
 /// Checks a registration or update request against this server's rules (RFC 7591 §2).
-/// `may_use_client_credentials`: whether the caller may register that grant.
+/// `may_use_client_credentials`: whether the caller may register that grant; `assertions`: how
+/// `private_key_jwt` keys are checked, when the server accepts that method.
 fn validate(
     request: RegistrationRequest,
     may_use_client_credentials: bool,
+    assertions: Option<&ClientAssertions>,
 ) -> Result<Metadata, OAuthError> {
     let auth_method = match request.token_endpoint_auth_method.as_deref() {
         Some(name) => name.parse()?,
@@ -312,6 +331,21 @@ fn validate(
             ));
         }
     }
+    // Keys matter only to private_key_jwt; sent with another method they are not kept (RFC 7591
+    // §3.2.1 lets the server drop metadata it does not use, and the response shows what it kept).
+    let keys = match (auth_method, assertions) {
+        (AuthMethod::PrivateKeyJwt, Some(assertions)) => Some(assertions.client_keys(
+            request.jwks.as_ref(),
+            request.jwks_uri.as_deref(),
+            OAuthError::invalid_client_metadata,
+        )?),
+        (AuthMethod::PrivateKeyJwt, None) => {
+            return Err(OAuthError::invalid_client_metadata(
+                "this server does not accept private_key_jwt",
+            ));
+        }
+        _ => None,
+    };
     check_profile(&request.profile)?;
     let declared = request
         .application_type
@@ -328,6 +362,7 @@ fn validate(
         auth_method,
         scope,
         profile,
+        keys,
     })
 }
 

@@ -109,6 +109,9 @@ pub enum AuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
     ClientSecretPost,
+    /// A JWT the client signs with its own key (RFC 7523 §2.2): the client holds no secret of
+    /// this server, and publishes its public keys (`jwks` or `jwks_uri`).
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -118,14 +121,21 @@ impl AuthMethod {
             Self::None => "none",
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
+    /// Whether the client authenticates with a secret this server issues.
+    pub const fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
     /// Every method this server supports.
-    pub const ALL: [AuthMethod; 3] = [
+    pub const ALL: [AuthMethod; 4] = [
         AuthMethod::None,
         AuthMethod::ClientSecretBasic,
         AuthMethod::ClientSecretPost,
+        AuthMethod::PrivateKeyJwt,
     ];
 }
 
@@ -135,7 +145,8 @@ impl FromStr for AuthMethod {
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         AuthMethod::ALL.into_iter().find(|method| method.as_str() == name).ok_or_else(|| {
             OAuthError::invalid_client_metadata(
-                "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+                "token_endpoint_auth_method must be none, client_secret_basic, client_secret_post \
+                 or private_key_jwt",
             )
         })
     }
@@ -196,6 +207,39 @@ impl FromStr for ApplicationType {
     }
 }
 
+/// Where the public keys of a `private_key_jwt` client are (RFC 7591 §2: `jwks` or `jwks_uri`,
+/// never both).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKeys {
+    /// The JWK set itself (RFC 7517 §5), as the client sent it, serialized.
+    Jwks(String),
+    /// The https URL the client publishes its JWK set at, fetched when needed.
+    JwksUri(String),
+}
+
+impl ClientKeys {
+    /// The keys of client metadata carrying `jwks` or `jwks_uri`: exactly one of them (RFC 7591
+    /// §2), a JWK set of at most 8 KB. What the keys are worth is judged where they are used.
+    pub fn from_metadata(
+        jwks: Option<&serde_json::Value>,
+        jwks_uri: Option<&str>,
+    ) -> Result<Self, &'static str> {
+        match (jwks, jwks_uri) {
+            (Some(_), Some(_)) => Err("jwks and jwks_uri must not both be given"),
+            (None, None) => Err("private_key_jwt needs jwks or jwks_uri"),
+            (Some(jwks), None) => {
+                let text = jwks.to_string();
+                if !jwks.is_object() || text.len() > 8 * 1024 {
+                    return Err("jwks must be a JWK set of at most 8 KB");
+                }
+                Ok(Self::Jwks(text))
+            }
+            (None, Some(uri)) => Ok(Self::JwksUri(uri.to_owned())),
+        }
+    }
+}
+
 /// Descriptive metadata a client registers (RFC 7591 §2), echoed back and shown on the consent page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientProfile {
@@ -244,6 +288,10 @@ pub struct Client {
     /// registered client that stays unused is removed after `MCP_OAUTH_UNUSED_CLIENT_TTL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_at: Option<UnixTime>,
+    /// The public keys the client signs its authentication assertions with (`private_key_jwt`);
+    /// `None` for every other client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<ClientKeys>,
 }
 
 impl Client {
@@ -268,9 +316,9 @@ impl Client {
             .unwrap_or_else(|| ApplicationType::recorded(None, &self.redirect_uris))
     }
 
-    /// Whether the client is public (has no secret).
+    /// Whether the client is public: it holds no credential (no secret, no key of its own).
     pub fn is_public(&self) -> bool {
-        self.secret_hash.is_none()
+        self.secret_hash.is_none() && self.auth_method != AuthMethod::PrivateKeyJwt
     }
 
     /// The registered redirect URI that `requested` designates, if any.

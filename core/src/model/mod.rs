@@ -9,7 +9,9 @@ mod redirect;
 mod scope;
 
 pub use claims::AccessClaims;
-pub use client::{ApplicationType, AuthMethod, Client, ClientId, ClientProfile, GrantType};
+pub use client::{
+    ApplicationType, AuthMethod, Client, ClientId, ClientKeys, ClientProfile, GrantType,
+};
 pub use grant::{AuthorizationCode, CodeUse, RefreshState, RefreshToken};
 pub use memory::{
     MAX_CONTENT_CHARS, Memory, MemoryPage, MemoryQuery, ScoredMemory, StoredBy, TagCount,

@@ -3,8 +3,8 @@
 use futures::future::join_all;
 
 use crate::model::{
-    AuthMethod, AuthorizationCode, Client, ClientId, ClientProfile, CodeUse, GrantType, Memory,
-    MemoryQuery, RedirectUri, RefreshState, RefreshToken, Scope, StoredBy, content_hash,
+    AuthMethod, AuthorizationCode, Client, ClientId, ClientKeys, ClientProfile, CodeUse, GrantType,
+    Memory, MemoryQuery, RedirectUri, RefreshState, RefreshToken, Scope, StoredBy, content_hash,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::store::Storage;
@@ -18,6 +18,7 @@ pub async fn run(storage: &dyn Storage) {
     clients(storage).await;
     codes(storage).await;
     refresh_tokens(storage).await;
+    one_time_ids(storage).await;
     keys(storage).await;
     memories(storage).await;
 }
@@ -38,6 +39,7 @@ fn client(id: &str) -> Client {
         issued_at: NOW,
         registration_token_hash: Some(Secret::new("registration").hash()),
         used_at: None,
+        keys: Some(ClientKeys::JwksUri("https://example.com/jwks.json".into())),
     }
 }
 
@@ -506,6 +508,52 @@ async fn refresh_tokens(storage: &dyn Storage) {
             .expect("read"),
         "an entry past the token's expiry is never returned"
     );
+}
+
+/// One-time identifiers (client assertion ids): used once until they expire, whoever races.
+async fn one_time_ids(storage: &dyn Storage) {
+    assert!(
+        storage
+            .use_once("once/a", NOW + 60, NOW)
+            .await
+            .expect("use"),
+        "a new id is recorded"
+    );
+    assert!(
+        !storage
+            .use_once("once/a", NOW + 600, NOW + 30)
+            .await
+            .expect("use"),
+        "an id in use is refused"
+    );
+    assert!(
+        storage
+            .use_once("once/b", NOW + 60, NOW)
+            .await
+            .expect("use"),
+        "other ids are independent"
+    );
+    assert!(
+        storage
+            .use_once("once/a", NOW + 200, NOW + 60)
+            .await
+            .expect("use"),
+        "an expired record no longer counts"
+    );
+    assert!(
+        !storage
+            .use_once("once/a", NOW + 300, NOW + 100)
+            .await
+            .expect("use"),
+        "the renewed record counts until its own expiry"
+    );
+    let racers = join_all((0..RACERS).map(|_| storage.use_once("once/race", NOW + 60, NOW))).await;
+    let winners = racers
+        .into_iter()
+        .map(|outcome| outcome.expect("race"))
+        .filter(|won| *won)
+        .count();
+    assert_eq!(winners, 1, "exactly one concurrent use of an id succeeds");
 }
 
 async fn keys(storage: &dyn Storage) {

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod assertion;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

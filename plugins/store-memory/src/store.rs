@@ -70,6 +70,8 @@ pub struct InMemoryStorage {
     refresh_tokens: Mutex<Expiring<SecretHash, RefreshToken>>,
     keys: Mutex<HashMap<String, Vec<u8>>>,
     revoked: Mutex<HashMap<String, UnixTime>>,
+    /// One-time identifiers → when their record expires.
+    used_once: Mutex<Expiring<String, UnixTime>>,
     memories: Mutex<HashMap<String, Memory>>,
 }
 
@@ -261,6 +263,15 @@ impl TokenStore for InMemoryStorage {
             .lock()
             .get(jti)
             .is_some_and(|expiry| *expiry > now))
+    }
+
+    async fn use_once(&self, key: &str, expires_at: UnixTime, now: UnixTime) -> Result<bool> {
+        let mut used = self.used_once.lock();
+        if used.get(key).is_some_and(|expiry| *expiry > now) {
+            return Ok(false);
+        }
+        used.insert(key.to_owned(), expires_at, |expiry| *expiry > now);
+        Ok(true)
     }
 
     async fn active_in_family(

@@ -318,6 +318,29 @@ impl TokenStore for SurrealStorage {
         Ok(())
     }
 
+    async fn use_once(&self, key: &str, expires_at: UnixTime, now: UnixTime) -> Result<bool> {
+        let sql = "
+            BEGIN TRANSACTION;
+            LET $live = (SELECT VALUE expires_at FROM type::record('oauth_used_once', $key)
+                WHERE expires_at > $now);
+            IF array::len($live) = 0 {
+                UPSERT type::record('oauth_used_once', $key) SET expires_at = $expires RETURN NONE;
+            };
+            RETURN array::len($live) = 0;
+            COMMIT TRANSACTION;";
+        let recorded = self
+            .retrying(|| {
+                let vars = vec![
+                    ("key", json!(key)),
+                    ("now", json!(now)),
+                    ("expires", json!(expires_at)),
+                ];
+                self.scalar(sql, vars)
+            })
+            .await?;
+        Ok(recorded == Some(json!(true)))
+    }
+
     async fn is_access_revoked(&self, jti: &str, now: UnixTime) -> Result<bool> {
         let rows = self
             .rows(
