@@ -2,6 +2,7 @@
 
 mod e2e {
     mod api_key;
+    mod assertions;
     mod browser;
     mod clients;
     mod consent;
