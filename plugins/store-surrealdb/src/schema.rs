@@ -1,7 +1,7 @@
 //! The schema, defined at start, idempotently, and versioned.
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Every definition of version 1; each is idempotent (`IF NOT EXISTS`).
 pub const V1: &str = "
@@ -28,4 +28,10 @@ DEFINE TABLE IF NOT EXISTS oauth_code_use SCHEMALESS;
 /// (RFC 7592).
 pub const V3: &str = "
 DEFINE INDEX IF NOT EXISTS oauth_refresh_client ON oauth_refresh FIELDS doc.client_id;
+";
+
+/// Version 4: one-time identifiers (the `jti` of `private_key_jwt` client assertions), kept until
+/// they expire.
+pub const V4: &str = "
+DEFINE TABLE IF NOT EXISTS oauth_used_once SCHEMALESS;
 ";

@@ -160,6 +160,68 @@ async fn two_replicas_share_clients_codes_keys_and_refresh_families() {
 }
 
 #[tokio::test]
+async fn a_client_assertion_used_on_one_replica_is_refused_on_the_others() {
+    use jwt_simple::prelude::*;
+    use mcp_oauth_core::Clock as _;
+
+    let Some(database) = SurrealServer::start() else {
+        return;
+    };
+    let a = replica(&database).await;
+    let b = replica(&database).await;
+    let key = ES256KeyPair::generate().with_key_id("replica-test");
+    let jwk: Value = serde_json::from_str(&key.public_key().to_jwk()).unwrap();
+    let client = a
+        .register(json!({
+            "redirect_uris": ["http://localhost:5000/callback"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": {"keys": [jwk]},
+        }))
+        .await;
+    let id = client["client_id"].as_str().unwrap();
+    let now = a.clock.now() as u64;
+    let mut claims = Claims::create(Duration::from_secs(300))
+        .with_issuer(id)
+        .with_subject(id)
+        .with_audience(format!("{ISSUER}/oauth/token"))
+        .with_jwt_id("used-once-across-replicas");
+    claims.issued_at = Some(Duration::from_secs(now));
+    claims.expires_at = Some(Duration::from_secs(now + 300));
+    let assertion = key.sign(claims).unwrap();
+    for (replica, accepted) in [(&a, true), (&b, false)] {
+        let pkce = Pkce::new();
+        let response = replica
+            .authorize(&[
+                ("response_type", "code"),
+                ("client_id", id),
+                ("redirect_uri", "http://localhost:5000/callback"),
+                ("code_challenge", &pkce.challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .await;
+        let code = redirect_param(&response, "code").expect("a code");
+        let response = replica
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://localhost:5000/callback"),
+                ("code_verifier", &pkce.verifier),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &assertion),
+            ])
+            .await;
+        if accepted {
+            assert_eq!(response.status(), StatusCode::OK);
+        } else {
+            expect_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_database_outage_is_a_503_and_service_resumes_when_it_returns() {
     let Some(mut database) = SurrealServer::start() else {
         return;
