@@ -12,6 +12,9 @@ use poem::{Route, get};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// Form fields of a request.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const REDIRECT: &str = "http://localhost:5000/callback";
 
@@ -361,7 +364,7 @@ async fn assertions_that_break_a_rule_are_refused_and_nothing_else_stands_in_for
     // The form's shape: the two assertion fields go together, with the JWT bearer type, beside
     // no other credential, and a client_id that is the assertion's.
     let assertion = key.sign(valid());
-    let shapes: Vec<(Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    let shapes: Vec<(Form, StatusCode, &str)> = vec![
         (
             vec![("client_assertion", &assertion)],
             StatusCode::BAD_REQUEST,
