@@ -39,7 +39,21 @@ async fn authorization_server_metadata_is_served_at_every_path() {
         );
         assert_eq!(
             metadata["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["none", "client_secret_basic", "client_secret_post"])
+            serde_json::json!([
+                "none",
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ])
+        );
+        assert_eq!(
+            metadata["introspection_endpoint_auth_methods_supported"],
+            serde_json::json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ]),
+            "introspection is for confidential clients"
         );
         let scopes = metadata["scopes_supported"].as_array().unwrap();
         for scope in ["read", "write", "admin", "offline_access"] {

@@ -478,3 +478,64 @@ async fn the_transport_answers_post_get_and_delete_with_a_session() {
         "a closed session is gone"
     );
 }
+
+#[tokio::test]
+async fn the_stateless_2026_07_28_core_is_served_beside_the_initialize_era() {
+    let server = TestServer::start(&[]).await;
+    let token = server.admin_token().await;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let post = |body: Value, method: &'static str, name: Option<&'static str>| {
+        let mut request = server
+            .http
+            .post(server.url("/mcp"))
+            .bearer_auth(&token)
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2026-07-28")
+            .header("Mcp-Method", method)
+            .json(&body);
+        if let Some(name) = name {
+            request = request.header("Mcp-Name", name);
+        }
+        request.send()
+    };
+    let discover = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover",
+        "params": {"_meta": meta}});
+    let response = post(discover, "server/discover", None).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers().get("mcp-session-id").is_none(),
+        "no session in the stateless core"
+    );
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("2026-07-28"),
+        "discover names the version: {body}"
+    );
+    assert!(
+        body.contains("mcp-memory-service"),
+        "and the server: {body}"
+    );
+
+    // A tool call without initialize or a session, checked for scope like any other.
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "store_memory", "arguments": {"content": "stored statelessly"}, "_meta": meta}});
+    let response = post(call, "tools/call", Some("store_memory"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("\"isError\":true"), "{body}");
+    let listed: Value = server
+        .get_with_token("/api/memories", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed.to_string().contains("stored statelessly"),
+        "{listed}"
+    );
+}
