@@ -58,14 +58,36 @@ pub enum ErrorResponse {
 /// The scopes a 401 suggests asking for (MCP authorization: the `scope` of the challenge).
 pub const SCOPE_HINT: &str = "read write";
 
+tokio::task_local! {
+    /// The issuer name the request being answered reached the server by: the issuer, or one of
+    /// its loopback aliases.
+    static REQUEST_ISSUER: String;
+}
+
+/// Answers with `answer`, whose bearer challenges name `issuer`'s protected-resource metadata:
+/// a client that reached the server as `127.0.0.1` is sent to metadata naming `127.0.0.1`, as the
+/// TypeScript SDK requires. The shared middleware runs every request in it.
+pub async fn answering_as<F: std::future::Future>(issuer: String, answer: F) -> F::Output {
+    REQUEST_ISSUER.scope(issuer, answer).await
+}
+
 /// What the error renderer needs to know about this server.
 #[derive(Clone, Debug)]
 pub struct Challenge {
-    /// `{issuer}/.well-known/oauth-protected-resource/mcp`, named in bearer challenges (RFC 9728 §5.1).
-    pub resource_metadata: String,
+    /// The issuer, named in challenges rendered outside any request.
+    pub issuer: String,
 }
 
 impl Challenge {
+    /// `{issuer}/.well-known/oauth-protected-resource/mcp` for the issuer the request reached the
+    /// server by, named in bearer challenges (RFC 9728 §5.1).
+    fn resource_metadata(&self) -> String {
+        let metadata = |issuer: &str| format!("{issuer}/.well-known/oauth-protected-resource/mcp");
+        REQUEST_ISSUER
+            .try_with(|issuer| metadata(issuer))
+            .unwrap_or_else(|_| metadata(&self.issuer))
+    }
+
     /// Turns a protocol error into its HTTP answer.
     pub fn render(&self, error: &OAuthError) -> ErrorResponse {
         self.render_with_status(error, None)
@@ -99,7 +121,7 @@ impl Challenge {
             format!(
                 "Bearer error=\"{code}\", error_description=\"{}\"{scope}, resource_metadata=\"{}\"",
                 quoted(&error.description),
-                self.resource_metadata
+                self.resource_metadata()
             )
         };
         match status {
@@ -121,7 +143,7 @@ impl Challenge {
                 body,
                 format!(
                     "Bearer scope=\"{SCOPE_HINT}\", resource_metadata=\"{}\"",
-                    self.resource_metadata
+                    self.resource_metadata()
                 ),
             ),
             ErrorCode::InvalidToken => {

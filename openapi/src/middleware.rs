@@ -195,13 +195,10 @@ impl<E: Endpoint> Shared<E> {
         }
         let area = Area::of(req.uri().path());
         let person = req.uri().path() == BROWSER_PATH && pages::accepts_html(&req);
-        let alias = self.alias_of(&req);
-        let mut response = self.respond(req, area).await;
+        let issuer = self.state.site.issuer_for(&req).to_owned();
+        let mut response = crate::error::answering_as(issuer, self.respond(req, area)).await;
         if person && (response.status().is_client_error() || response.status().is_server_error()) {
             response = into_page(response).await;
-        }
-        if let Some(alias) = alias {
-            self.name_alias_in_challenge(&mut response, &alias);
         }
         if area != Area::Other {
             response
@@ -281,31 +278,6 @@ impl<E: Endpoint> Shared<E> {
             );
         }
         response
-    }
-
-    /// The issuer the request reached the server by, when it is not the issuer itself.
-    fn alias_of(&self, req: &Request) -> Option<String> {
-        let issuer = self.state.site.issuer_for(req);
-        (issuer != self.state.issuer()).then(|| issuer.to_owned())
-    }
-
-    /// Points a bearer challenge's `resource_metadata` at the alias the client used, so that it
-    /// finds protected-resource metadata naming the URL it was given.
-    fn name_alias_in_challenge(&self, response: &mut Response, alias: &str) {
-        let Some(challenge) = response
-            .headers()
-            .get(header::WWW_AUTHENTICATE)
-            .and_then(|value| value.to_str().ok())
-        else {
-            return;
-        };
-        let ours = format!("resource_metadata=\"{}/", self.state.issuer());
-        let theirs = format!("resource_metadata=\"{alias}/");
-        if let Ok(value) = HeaderValue::from_str(&challenge.replace(&ours, &theirs)) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
     }
 }
 

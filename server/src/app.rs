@@ -182,7 +182,7 @@ impl App {
             rate_limit: RateLimit::per_minute(settings.oauth_rate_limit_per_minute),
             consent_attempts: RateLimit::consent_attempts(),
             challenge: Challenge {
-                resource_metadata: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
+                issuer: issuer.clone(),
             },
             site,
         });
