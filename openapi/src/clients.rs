@@ -160,7 +160,8 @@ pub struct ClientUpdateBody {
 #[derive(Debug, ApiResponse)]
 pub enum ClientResponse {
     /// The client's metadata. `client_secret` appears only when this request issued one (a
-    /// public client turned confidential).
+    /// public client turned confidential); `registration_access_token`, the client's new one,
+    /// when the client itself asked.
     #[oai(status = 200)]
     Found(
         Json<ClientInformation>,
@@ -186,7 +187,8 @@ pub struct ClientsApi {
 impl ClientsApi {
     /// Read a client (RFC 7592)
     ///
-    /// With the client's registration access token, or as the owner.
+    /// With the client's registration access token, or as the owner. The client reading itself
+    /// gets a new `registration_access_token` in the answer, which replaces the one it used.
     #[oai(path = "/oauth/clients/:client_id", method = "get")]
     async fn read(
         &self,
@@ -196,13 +198,26 @@ impl ClientsApi {
         _client_id: Path<String>,
     ) -> Result<ClientResponse, ErrorResponse> {
         // The errors (401, 403, 404) come from the `ClientManager` extractor; the result type
-        // declares them in the spec.
+        // declares them in the spec. The client reading itself gets a fresh registration access
+        // token (RFC 7592 §3); the owner's reads leave the client's token alone.
+        let (client, issued) = match manager.registrar {
+            Registrar::Anonymous => {
+                let (client, token) = self
+                    .state
+                    .engine
+                    .reissue_registration_token(&manager.client)
+                    .await
+                    .map_err(|e| self.state.fail(e))?;
+                let issued = IssuedSecrets {
+                    registration_access_token: Some(token.expose().to_owned()),
+                    ..IssuedSecrets::default()
+                };
+                (client, issued)
+            }
+            Registrar::Owner => (manager.client, IssuedSecrets::default()),
+        };
         Ok(ClientResponse::Found(
-            Json(ClientInformation::of(
-                &manager.client,
-                self.state.issuer(),
-                IssuedSecrets::default(),
-            )),
+            Json(ClientInformation::of(&client, self.state.issuer(), issued)),
             "no-store".into(),
         ))
     }
@@ -210,7 +225,8 @@ impl ClientsApi {
     /// Update a client (RFC 7592)
     ///
     /// Replaces the client's metadata with the body, which is validated as a registration is.
-    /// The client id, secret and registration access token stay the same.
+    /// The client id and secret stay the same; the client updating itself gets a new
+    /// `registration_access_token`, which replaces the one it used.
     #[oai(path = "/oauth/clients/:client_id", method = "put")]
     async fn update(
         &self,

@@ -69,7 +69,8 @@ pub struct AuthorizationServerMetadata {
 /// RFC 9728 protected-resource metadata.
 #[derive(Clone, Debug, Object)]
 pub struct ProtectedResourceMetadata {
-    /// The protected resource: `{issuer}/mcp`.
+    /// The protected resource whose metadata URL this is (RFC 9728 §3.3): `{issuer}/mcp` at
+    /// `/.well-known/oauth-protected-resource/mcp`, the origin `{issuer}` at the root one.
     pub resource: String,
     /// The authorization servers that issue tokens for it.
     pub authorization_servers: Vec<String>,
@@ -139,10 +140,11 @@ impl AuthorizationServerMetadata {
 }
 
 impl ProtectedResourceMetadata {
-    /// The metadata of the `/mcp` resource of the server at `issuer`.
-    pub fn new(issuer: &str) -> Self {
+    /// The metadata of `resource`, a resource of the server at `issuer` (the `/mcp` endpoint, or
+    /// the whole origin: tokens for either work on every resource endpoint).
+    pub fn new(issuer: &str, resource: String) -> Self {
         Self {
-            resource: format!("{issuer}/mcp"),
+            resource,
             authorization_servers: vec![issuer.to_owned()],
             scopes_supported: [Scope::Read, Scope::Write, Scope::Admin]
                 .iter()
@@ -159,7 +161,10 @@ impl ProtectedResourceMetadata {
 struct Documents {
     issuer: String,
     server: AuthorizationServerMetadata,
-    resource: ProtectedResourceMetadata,
+    /// At `/.well-known/oauth-protected-resource/mcp`.
+    mcp_resource: ProtectedResourceMetadata,
+    /// At `/.well-known/oauth-protected-resource`.
+    origin_resource: ProtectedResourceMetadata,
 }
 
 /// The discovery endpoints.
@@ -184,7 +189,8 @@ impl DiscoveryApi {
             .map(|issuer| Documents {
                 issuer: issuer.to_owned(),
                 server: AuthorizationServerMetadata::new(issuer, features),
-                resource: ProtectedResourceMetadata::new(issuer),
+                mcp_resource: ProtectedResourceMetadata::new(issuer, format!("{issuer}/mcp")),
+                origin_resource: ProtectedResourceMetadata::new(issuer, issuer.to_owned()),
             })
             .collect();
         Self {
@@ -206,8 +212,13 @@ impl DiscoveryApi {
         Json(self.documents(req).server.clone())
     }
 
-    fn resource(&self, req: &Request) -> Json<ProtectedResourceMetadata> {
-        Json(self.documents(req).resource.clone())
+    fn resource(&self, req: &Request, origin: bool) -> Json<ProtectedResourceMetadata> {
+        let documents = self.documents(req);
+        Json(if origin {
+            documents.origin_resource.clone()
+        } else {
+            documents.mcp_resource.clone()
+        })
     }
 }
 
@@ -243,15 +254,15 @@ impl DiscoveryApi {
         self.server(req)
     }
 
-    /// Protected-resource metadata (RFC 9728)
+    /// Protected-resource metadata of the origin (RFC 9728; its `resource` is the origin)
     #[oai(path = "/.well-known/oauth-protected-resource", method = "get")]
     async fn protected_resource(&self, req: &Request) -> Json<ProtectedResourceMetadata> {
-        self.resource(req)
+        self.resource(req, true)
     }
 
     /// Protected-resource metadata of the `/mcp` resource (RFC 9728 §3.1 path insertion)
     #[oai(path = "/.well-known/oauth-protected-resource/mcp", method = "get")]
     async fn protected_resource_mcp(&self, req: &Request) -> Json<ProtectedResourceMetadata> {
-        self.resource(req)
+        self.resource(req, false)
     }
 }

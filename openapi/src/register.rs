@@ -89,7 +89,8 @@ pub struct ClientInformation {
     #[oai(skip_serializing_if_is_none)]
     pub client_secret: Option<String>,
     /// The bearer token that reads, updates and deletes this client at `registration_client_uri`
-    /// (RFC 7592): only in the registration response.
+    /// (RFC 7592): in the registration response, and renewed in each answer to the client's own
+    /// reads and updates (the token used stops working).
     #[oai(skip_serializing_if_is_none)]
     pub registration_access_token: Option<String>,
     /// Where this client is read (GET), updated (PUT) and deleted (DELETE).

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
-use mcp_oauth_core::engine::TokenHint;
-use mcp_oauth_core::model::Scope;
+use mcp_oauth_core::engine::{Introspector, TokenHint};
+use mcp_oauth_core::model::{Client, Scope};
 use poem::Request;
 use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -127,8 +127,9 @@ impl RevokeApi {
 
     /// Introspect a token (RFC 7662)
     ///
-    /// For confidential clients (HTTP Basic or `client_secret_post`) and the owner (`admin` bearer
-    /// token or API key).
+    /// For confidential clients (HTTP Basic, `client_secret_post` or `private_key_jwt`), who learn
+    /// about their own tokens only (another client's reads `{"active":false}`, RFC 7662 §4), and
+    /// the owner (`admin` bearer token or API key), who learns about every token.
     #[oai(path = "/oauth/introspect", method = "post")]
     async fn introspect(
         &self,
@@ -137,9 +138,14 @@ impl RevokeApi {
         form: Form<TokenQuery>,
     ) -> Result<Json<IntrospectionBody>, ErrorResponse> {
         let form = form.0;
-        self.caller_may_introspect(req, auth, &form)
+        let caller = self
+            .introspecting_client(req, auth, &form)
             .await
             .map_err(|e| self.state.fail(e))?;
+        let asker = match &caller {
+            Some(client) => Introspector::Client(client),
+            None => Introspector::Owner,
+        };
         let token = form.token.as_deref().ok_or_else(|| {
             self.state
                 .fail(OAuthError::invalid_request("token is required"))
@@ -148,7 +154,7 @@ impl RevokeApi {
         let found = self
             .state
             .engine
-            .introspect(token, hint)
+            .introspect(token, hint, asker)
             .await
             .map_err(|e| self.state.fail(e))?;
         Ok(Json(match found {
@@ -170,13 +176,14 @@ impl RevokeApi {
 }
 
 impl RevokeApi {
-    /// The owner (bearer with `admin`), or an authenticated confidential client.
-    async fn caller_may_introspect(
+    /// Who may introspect: the owner (a bearer with `admin`, or the API key), `None`; or the
+    /// authenticated confidential client.
+    async fn introspecting_client(
         &self,
         req: &Request,
         auth: ClientAuth,
         form: &TokenQuery,
-    ) -> Result<(), OAuthError> {
+    ) -> Result<Option<Client>, OAuthError> {
         let bearer = req
             .headers()
             .get(poem::http::header::AUTHORIZATION)
@@ -184,7 +191,7 @@ impl RevokeApi {
             .is_some_and(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "));
         if bearer {
             let principal = authenticate(req, &self.state).await?;
-            return principal.require(Scope::Admin);
+            return principal.require(Scope::Admin).map(|()| None);
         }
         let credentials = FormCredentials {
             client_id: form.client_id.clone(),
@@ -202,6 +209,6 @@ impl RevokeApi {
                 "introspection needs a confidential client or the owner",
             ));
         }
-        Ok(())
+        Ok(Some(client))
     }
 }

@@ -47,10 +47,11 @@ impl HttpDocumentFetcher {
 
     fn allowed(&self, ip: IpAddr) -> bool {
         let ip = match ip {
-            IpAddr::V6(v6) => v6
-                .to_ipv4_mapped()
-                .map(IpAddr::V4)
-                .unwrap_or(IpAddr::V6(v6)),
+            IpAddr::V6(v6) => match embedded_ipv4(v6) {
+                Embedded::V4(v4) => IpAddr::V4(v4),
+                Embedded::Unknowable => return false,
+                Embedded::None => IpAddr::V6(v6),
+            },
             v4 => v4,
         };
         if ip.is_loopback() {
@@ -68,6 +69,7 @@ impl HttpDocumentFetcher {
                     || a == 0
                     || (a == 100 && (64..128).contains(&b))
                     || (a == 192 && b == 0)
+                    || (a == 198 && (18..20).contains(&b))
                     || a >= 240)
             }
             IpAddr::V6(v6) => {
@@ -76,6 +78,7 @@ impl HttpDocumentFetcher {
                     || v6.is_multicast()
                     || (first & 0xfe00) == 0xfc00
                     || (first & 0xffc0) == 0xfe80
+                    || (first & 0xffc0) == 0xfec0
                     || first == 0x2001 && v6.segments()[1] == 0x0db8)
             }
         }
@@ -145,6 +148,46 @@ impl HttpDocumentFetcher {
     }
 }
 
+/// The IPv4 address an IPv6 address stands for, where the IPv4 network decides where packets go.
+enum Embedded {
+    /// The IPv4 address it carries: to be judged as that address.
+    V4(std::net::Ipv4Addr),
+    /// A translation whose IPv4 end cannot be read from the address (Teredo, local-use NAT64):
+    /// never fetched from.
+    Unknowable,
+    /// A plain IPv6 address.
+    None,
+}
+
+/// Reads the IPv4 address out of IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`),
+/// NAT64 (`64:ff9b::/96`, RFC 6052) and 6to4 (`2002::/16`, RFC 3056) addresses, so that
+/// `64:ff9b::10.0.0.1` is judged as `10.0.0.1`.
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Embedded {
+    let segments = v6.segments();
+    let octets = v6.octets();
+    let last_four = || std::net::Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Embedded::V4(v4);
+    }
+    if segments[..6] == [0; 6] && !v6.is_unspecified() && !v6.is_loopback() {
+        return Embedded::V4(last_four());
+    }
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Embedded::V4(last_four());
+    }
+    if segments[0] == 0x2002 {
+        return Embedded::V4(std::net::Ipv4Addr::new(
+            octets[2], octets[3], octets[4], octets[5],
+        ));
+    }
+    if (segments[0] == 0x64 && segments[1] == 0xff9b && segments[2] == 1)
+        || (segments[0] == 0x2001 && segments[1] == 0)
+    {
+        return Embedded::Unknowable;
+    }
+    Embedded::None
+}
+
 #[mcp_oauth_core::async_trait]
 impl DocumentFetcher for HttpDocumentFetcher {
     async fn fetch(&self, url: &Url) -> Result<FetchedDocument, OAuthError> {
@@ -194,10 +237,26 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1.2.3.4",
+            "2002:0a00:0001::1",
+            "2002:7f00:0001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "198.18.0.1",
         ] {
             assert!(!strict.allowed(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.215.14", "2606:4700::1111"] {
+        for ip in [
+            "93.184.215.14",
+            "2606:4700::1111",
+            "64:ff9b::93.184.215.14",
+            "2002:5db8:d70e::1",
+        ] {
             assert!(strict.allowed(ip.parse().unwrap()), "{ip}");
         }
         let tests = HttpDocumentFetcher::new(true);

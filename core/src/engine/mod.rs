@@ -23,7 +23,7 @@ pub use client_auth::ClientCredentials;
 pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
 pub use register::{RegisteredClient, Registrar, RegistrationRequest, prune_unused_clients};
-pub use revoke::{Introspection, TokenHint};
+pub use revoke::{Introspection, Introspector, TokenHint};
 pub use token::{Grant, TokenRequest, TokenResponse};
 pub use verify::Principal;
 

@@ -56,7 +56,7 @@ pub struct RegisteredClient {
     /// turns a public client into a confidential one. `None` otherwise.
     pub client_secret: Option<Secret>,
     /// The registration access token that manages the client (RFC 7592): issued at registration
-    /// only, `None` on updates (the one issued stays valid until the client is deleted).
+    /// and reissued at each update the client makes itself; `None` on the owner's updates.
     pub registration_access_token: Option<Secret>,
 }
 
@@ -203,9 +203,31 @@ impl AuthorizationServer {
         }
     }
 
+    /// Gives `client` a fresh registration access token, which replaces the one it had (RFC 7592
+    /// §3 has every read and update answer carry one; kept only as a hash, the old one cannot be
+    /// shown again, so it rotates). The client's record with the new token's hash, and the token.
+    pub async fn reissue_registration_token(
+        &self,
+        client: &Client,
+    ) -> Result<(Client, Secret), OAuthError> {
+        let token = Secret::generate(32);
+        let mut reissued = client.clone();
+        reissued.registration_token_hash = Some(token.hash());
+        let updated = self.storage.update_client(&reissued).await?;
+        self.clients.forget(&client.client_id);
+        if !updated {
+            return Err(OAuthError::invalid_token(
+                "the client is no longer registered",
+            ));
+        }
+        Ok((reissued, token))
+    }
+
     /// Replaces `current`'s metadata with `request` (RFC 7592 §2.2): omitted fields take their
-    /// defaults, as at registration. The client id, issue time, registration access token and
-    /// secret stay; a client turning confidential gets a secret, one turning public loses it.
+    /// defaults, as at registration. The client id, issue time and secret stay; a client turning
+    /// confidential gets a secret, one turning public loses it. When the client updates itself
+    /// (`registrar` is not the owner) its registration access token is reissued, the old one
+    /// stopping; the owner's updates leave the client's token as it is.
     /// `presented_secret`, when the request carries one, must be the current secret.
     pub async fn update_client(
         &self,
@@ -241,6 +263,12 @@ impl AuthorizationServer {
                 (Some(issued.hash()), Some(issued))
             }
         };
+        let registration_access_token =
+            (registrar == Registrar::Anonymous).then(|| Secret::generate(32));
+        let registration_token_hash = match &registration_access_token {
+            Some(token) => Some(token.hash()),
+            None => current.registration_token_hash.clone(),
+        };
         let client = Client {
             client_id: current.client_id.clone(),
             secret_hash,
@@ -250,7 +278,7 @@ impl AuthorizationServer {
             scope: metadata.scope,
             profile: metadata.profile,
             issued_at: current.issued_at,
-            registration_token_hash: current.registration_token_hash.clone(),
+            registration_token_hash,
             used_at: current.used_at,
             keys: metadata.keys,
         };
@@ -264,7 +292,7 @@ impl AuthorizationServer {
         Ok(RegisteredClient {
             client,
             client_secret,
-            registration_access_token: None,
+            registration_access_token,
         })
     }
 

@@ -36,6 +36,16 @@ impl TokenHint {
     }
 }
 
+/// Who asks to introspect a token.
+#[derive(Clone, Copy, Debug)]
+pub enum Introspector<'a> {
+    /// The owner (API key or an `admin` token): told about every token.
+    Owner,
+    /// A confidential client: told about its own tokens only (RFC 7662 §4); another client's
+    /// token reads as inactive, so a client learns nothing of the others.
+    Client(&'a Client),
+}
+
 /// What introspection reveals about an active token (RFC 7662 §2.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Introspection {
@@ -131,9 +141,24 @@ impl AuthorizationServer {
         (claims.iss == self.config.issuer).then_some(claims)
     }
 
-    /// What is known about `token` if it is active (RFC 7662): an unexpired, unrevoked access or
-    /// refresh token of this server; `None` otherwise.
+    /// What `asker` may know about `token` if it is active (RFC 7662): an unexpired, unrevoked
+    /// access or refresh token of this server, issued to the asking client unless the owner asks;
+    /// `None` otherwise.
     pub async fn introspect(
+        &self,
+        token: &str,
+        hint: TokenHint,
+        asker: Introspector<'_>,
+    ) -> Result<Option<Introspection>, OAuthError> {
+        let found = self.active_token(token, hint).await?;
+        Ok(found.filter(|token| match asker {
+            Introspector::Owner => true,
+            Introspector::Client(client) => token.client_id == client.client_id.as_str(),
+        }))
+    }
+
+    /// What is known about `token` if it is active.
+    async fn active_token(
         &self,
         token: &str,
         hint: TokenHint,

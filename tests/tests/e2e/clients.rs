@@ -92,13 +92,19 @@ async fn the_registration_access_token_reads_and_updates_its_client() {
         read["registration_client_uri"],
         registered["registration_client_uri"]
     );
-    assert!(
-        read.get("registration_access_token").is_none(),
-        "shown once"
-    );
     assert!(read.get("client_secret").is_none());
+    // RFC 7592 §3: the answer carries a registration access token; a fresh one, which replaces
+    // the one just used (only its hash was kept, so the old one cannot be shown again).
+    let renewed = read["registration_access_token"]
+        .as_str()
+        .expect("a registration access token")
+        .to_owned();
+    assert_ne!(renewed, token);
+    let response = manage(&server, Method::GET, id, As::Token(token), None).await;
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let token = renewed.as_str();
 
-    // An update replaces the metadata; the id, issue time and token stay.
+    // An update replaces the metadata; the id and issue time stay, the token is renewed again.
     let update = json!({
         "client_id": id,
         "client_name": "Editor 2",
@@ -108,7 +114,7 @@ async fn the_registration_access_token_reads_and_updates_its_client() {
     });
     let response = manage(&server, Method::PUT, id, As::Token(token), Some(update)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let updated: Value = response.json().await.unwrap();
+    let mut updated: Value = response.json().await.unwrap();
     assert_eq!(updated["client_id"], id);
     assert_eq!(updated["client_name"], "Editor 2");
     assert_eq!(
@@ -123,6 +129,14 @@ async fn the_registration_access_token_reads_and_updates_its_client() {
         updated.get("client_secret").is_none(),
         "still a public client"
     );
+    let renewed = updated
+        .as_object_mut()
+        .unwrap()
+        .remove("registration_access_token")
+        .expect("renewed by the update");
+    let response = manage(&server, Method::GET, id, As::Token(token), None).await;
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let token = renewed.as_str().unwrap();
 
     // The old redirect URI is no longer honoured; the new one is.
     let old = server
@@ -161,14 +175,17 @@ async fn the_registration_access_token_reads_and_updates_its_client() {
     )
     .await;
     expect_error(response, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
-    let read: Value = manage(&server, Method::GET, id, As::Token(token), None)
+    let mut read: Value = manage(&server, Method::GET, id, As::Token(token), None)
         .await
         .json()
         .await
         .unwrap();
+    read.as_object_mut()
+        .unwrap()
+        .remove("registration_access_token");
     assert_eq!(
         read, updated,
-        "a refused update leaves the client as it was"
+        "refused updates leave the client as it was, and its token working"
     );
 }
 

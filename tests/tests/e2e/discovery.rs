@@ -80,12 +80,17 @@ async fn authorization_server_metadata_is_served_at_every_path() {
 #[tokio::test]
 async fn protected_resource_metadata_names_this_server() {
     let server = TestServer::start(&[]).await;
-    for path in [
-        "/.well-known/oauth-protected-resource",
-        "/.well-known/oauth-protected-resource/mcp",
+    // Each document names the resource whose metadata URL it is (RFC 9728 §3.3): the origin at
+    // the root, the MCP endpoint with `/mcp` inserted.
+    for (path, resource) in [
+        ("/.well-known/oauth-protected-resource", server.base.clone()),
+        (
+            "/.well-known/oauth-protected-resource/mcp",
+            server.url("/mcp"),
+        ),
     ] {
         let metadata: Value = server.get(path).await.json().await.unwrap();
-        assert_eq!(metadata["resource"], server.url("/mcp"), "{path}");
+        assert_eq!(metadata["resource"], resource, "{path}");
         assert_eq!(
             metadata["authorization_servers"],
             serde_json::json!([server.base])

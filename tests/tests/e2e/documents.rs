@@ -176,20 +176,33 @@ async fn documents_that_break_the_rules_are_refused_and_never_redirected() {
     assert!(response.headers().get("location").is_none());
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
-    let response = authorize_with(
-        &strict,
-        "https://127.0.0.1/client.json",
-        "http://localhost/callback",
-    )
-    .await;
-    let body: Value = response.json().await.unwrap();
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("inside the network"),
-        "{body}"
-    );
+    // Private IPv4 addresses hidden in IPv6 forms (mapped, compatible, NAT64, 6to4) and
+    // translations whose IPv4 end cannot be read (Teredo, local-use NAT64) are inside too.
+    for host in [
+        "127.0.0.1",
+        "[::ffff:10.0.0.1]",
+        "[::10.0.0.1]",
+        "[64:ff9b::a00:1]",
+        "[64:ff9b::a9fe:a9fe]",
+        "[64:ff9b:1::102:304]",
+        "[2002:a00:1::1]",
+        "[2001:0:4136:e378:8000:63bf:3fff:fdd2]",
+    ] {
+        let response = authorize_with(
+            &strict,
+            &format!("https://{host}/client.json"),
+            "http://localhost/callback",
+        )
+        .await;
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("inside the network"),
+            "{host}: {body}"
+        );
+    }
 }
 
 /// A document host the test controls: it counts fetches, answers after 300 ms (so that requests

@@ -242,21 +242,42 @@ async fn introspection_describes_active_tokens_to_confidential_clients_and_the_o
         .public_code_flow(&public, "http://localhost:4000/cb", None)
         .await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let body: Value = post(
-        &server,
-        "/oauth/introspect",
-        &id,
-        &secret,
-        &[("token", refresh)],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let as_owner: Value = server
+        .http
+        .post(server.url("/oauth/introspect"))
+        .bearer_auth(KEY)
+        .form(&[("token", refresh)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
-        (body["active"].as_bool(), body["token_type"].as_str()),
+        (
+            as_owner["active"].as_bool(),
+            as_owner["token_type"].as_str()
+        ),
         (Some(true), Some("refresh_token"))
     );
+
+    // A client learns about its own tokens only (RFC 7662 §4): another client's refresh and
+    // access tokens read as inactive, exactly like unknown ones.
+    let other_access = tokens["access_token"].as_str().unwrap();
+    for theirs in [refresh, other_access] {
+        let body: Value = post(
+            &server,
+            "/oauth/introspect",
+            &id,
+            &secret,
+            &[("token", theirs)],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(body, json!({"active": false}), "another client's token");
+    }
 
     // Public clients and tokens without admin may not introspect.
     let response = server
