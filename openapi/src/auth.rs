@@ -71,11 +71,17 @@ pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, 
         }
         return state.engine.verify_access_token(token).await;
     }
-    let key = req
-        .headers()
-        .get("x-api-key")
-        .map(|value| value.to_str().unwrap_or_default().to_owned())
-        .or_else(|| query_api_key(req));
+    let from_query = || match query_api_key(req) {
+        Some(_) if !state.api_key_in_query => Err(OAuthError::invalid_token(
+            "this server takes the API key in the X-API-Key header, not in the URL \
+             (MCP_ALLOW_API_KEY_IN_QUERY=false)",
+        )),
+        key => Ok(key),
+    };
+    let key = match req.headers().get("x-api-key") {
+        Some(value) => Some(value.to_str().unwrap_or_default().to_owned()),
+        None => from_query()?,
+    };
     match key {
         Some(key) if state.is_api_key(&key) => Ok(Principal::owner()),
         Some(_) => Err(OAuthError::invalid_token("the API key is not valid")),
@@ -90,7 +96,8 @@ pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, 
     }
 }
 
-fn query_api_key(req: &Request) -> Option<String> {
+/// The `api_key` of the request's query, if it has one.
+pub(crate) fn query_api_key(req: &Request) -> Option<String> {
     url::form_urlencoded::parse(req.uri().query()?.as_bytes())
         .find(|(name, _)| name == "api_key")
         .map(|(_, value)| value.into_owned())

@@ -1,8 +1,9 @@
 //! What every route shares: the `Host` check (DNS rebinding), the app state in the request,
 //! body-size limits, RFC-shaped JSON for every error (including the framework's parse, size,
 //! routing, method and CORS errors, and panics) or an HTML page where a person is looking,
-//! `Cache-Control: no-store` on OAuth answers, challenges that name the loopback alias the client
-//! used, `/mcp/` as `/mcp`, and the `MCP_OAUTH_ENABLED=false` switch.
+//! `Cache-Control: no-store` on OAuth answers and on answers to requests carrying `?api_key=`,
+//! challenges that name the loopback alias the client used, `/mcp/` as `/mcp`, and the
+//! `MCP_OAUTH_ENABLED=false` switch.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -195,12 +196,19 @@ impl<E: Endpoint> Shared<E> {
         }
         let area = Area::of(req.uri().path());
         let person = req.uri().path() == BROWSER_PATH && pages::accepts_html(&req);
+        // RFC 6750 §2.3: an answer to a request with a credential in its URL is private.
+        let key_in_url = crate::auth::query_api_key(&req).is_some();
         let issuer = self.state.site.issuer_for(&req).to_owned();
         let mut response = crate::error::answering_as(issuer, self.respond(req, area)).await;
         if person && (response.status().is_client_error() || response.status().is_server_error()) {
             response = into_page(response).await;
         }
-        if area != Area::Other {
+        if key_in_url {
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store, private"),
+            );
+        } else if area != Area::Other {
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

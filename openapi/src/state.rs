@@ -25,6 +25,8 @@ pub struct AppState {
     pub auto_approve: bool,
     /// Whether requests without credentials get `read write` (development only).
     pub allow_anonymous: bool,
+    /// Whether the API key may come in the query (`?api_key=`, `MCP_ALLOW_API_KEY_IN_QUERY`).
+    pub api_key_in_query: bool,
     /// Seals consent forms against forgery.
     pub consent_seal: ConsentSeal,
     /// The name of the storage plugin in use.

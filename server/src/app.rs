@@ -176,6 +176,7 @@ impl App {
                 .map(|key| Secret::new(key).hash()),
             auto_approve,
             allow_anonymous: settings.allow_anonymous_access,
+            api_key_in_query: settings.allow_api_key_in_query,
             consent_seal: ConsentSeal::new(consent_key),
             storage_name: storage_name.clone(),
             signing: signing.clone(),

@@ -212,6 +212,14 @@ pub struct Settings {
     #[schemars(rename = "MCP_ALLOW_ANONYMOUS_ACCESS", default = "default_false")]
     pub allow_anonymous_access: bool,
 
+    /// `true` (default, as the Python service): the API key is also taken from `?api_key=`, and
+    /// such answers are never cached. `false`: only from `X-API-Key` or `Authorization`, since a
+    /// key in a URL ends up in proxy and browser logs.
+    #[arg(long, env = "MCP_ALLOW_API_KEY_IN_QUERY", value_name = "MCP_ALLOW_API_KEY_IN_QUERY",
+          default_value = "true", value_parser = parse_bool, action = clap::ArgAction::Set)]
+    #[schemars(rename = "MCP_ALLOW_API_KEY_IN_QUERY", default = "default_true")]
+    pub allow_api_key_in_query: bool,
+
     /// Approve authorization requests without the consent page. Default: true only when listening
     /// on a loopback address with no `MCP_API_KEY`.
     #[arg(long, env = "MCP_OAUTH_AUTO_APPROVE", value_name = "MCP_OAUTH_AUTO_APPROVE",

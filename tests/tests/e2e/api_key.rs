@@ -106,3 +106,47 @@ async fn with_oauth_disabled_only_the_api_key_works() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(server.get("/api/health").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_key_in_the_url_is_answered_uncacheable_and_can_be_switched_off() {
+    let server = TestServer::start(&["--api-key", KEY]).await;
+    for key in [KEY, "wrong"] {
+        let response = server
+            .http
+            .get(server.url("/api/memories"))
+            .query(&[("api_key", key)])
+            .send()
+            .await
+            .unwrap();
+        let cache = response.headers()["cache-control"].to_str().unwrap();
+        assert!(
+            cache.contains("no-store") && cache.contains("private"),
+            "RFC 6750 §2.3: {cache}"
+        );
+    }
+
+    let strict = TestServer::start(&["--api-key", KEY, "--allow-api-key-in-query", "false"]).await;
+    let in_url = strict
+        .http
+        .get(strict.url("/api/memories"))
+        .query(&[("api_key", KEY)])
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(in_url, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("MCP_ALLOW_API_KEY_IN_QUERY"),
+        "{body}"
+    );
+    let in_header = strict
+        .http
+        .get(strict.url("/api/memories"))
+        .header("X-API-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_header.status(), StatusCode::OK);
+}
