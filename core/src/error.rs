@@ -93,6 +93,9 @@ pub struct OAuthError {
     pub credentials_missing: bool,
     /// The internal fault behind a `server_error` or `temporarily_unavailable`.
     pub fault: Option<Arc<Error>>,
+    /// For a refusal of a caller over a budget (a rate limit, failed credentials): the seconds to
+    /// wait, answered as `429` with `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl PartialEq for OAuthError {
@@ -102,6 +105,7 @@ impl PartialEq for OAuthError {
             && self.description == other.description
             && self.required_scope == other.required_scope
             && self.credentials_missing == other.credentials_missing
+            && self.retry_after == other.retry_after
     }
 }
 
@@ -116,6 +120,19 @@ impl OAuthError {
             required_scope: None,
             credentials_missing: false,
             fault: None,
+            retry_after: None,
+        }
+    }
+
+    /// A refusal with `code` of a caller over a budget, who may try again in `seconds`.
+    pub fn over_budget(
+        code: ErrorCode,
+        description: impl Into<Cow<'static, str>>,
+        seconds: u64,
+    ) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(code, description)
         }
     }
 

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::Principal;
 use mcp_oauth_core::model::Scope;
+use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::{IntoResponse, Request, RequestBody};
 use poem_openapi::registry::{
     MetaOAuthFlow, MetaOAuthFlows, MetaOAuthScope, MetaSecurityScheme, Registry,
@@ -60,22 +60,71 @@ pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
         .and_then(bearer)
 }
 
-/// Authenticates a request from any carrier; the principal or `invalid_token`.
+/// Authenticates a request from any carrier; the principal or `invalid_token`. A failed
+/// credential spends from its address's budget, shared by every route; an address that spent
+/// it gets `429` before its credential is looked at, unless the credential is an access token
+/// this server signed (which cannot be guessed): behind a proxy every client shares one address,
+/// and a guesser must not lock out the OAuth clients.
 pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, OAuthError> {
+    let address = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let signed_here =
+        || bearer_token(req).is_some_and(|token| state.engine.signer().decode(token).is_ok());
+    if let Some(wait) = address.and_then(|ip| state.credential_failures.blocked(ip))
+        && !signed_here()
+    {
+        return Err(OAuthError::over_budget(
+            ErrorCode::InvalidRequest,
+            format!("too many failed credentials from this address; retry in {wait} s"),
+            wait,
+        ));
+    }
+    let outcome = check_credentials(req, state).await;
+    if let (Err(Failure::Guess(_)), Some(ip)) = (&outcome, address) {
+        state.credential_failures.failed(ip);
+    }
+    outcome.map_err(Failure::into_error)
+}
+
+/// Why credentials were refused: a wrong guess (counted), or one that guesses nothing (no
+/// credentials, or a token this server issued that expired or was revoked: a real client's).
+enum Failure {
+    Guess(OAuthError),
+    Other(OAuthError),
+}
+
+impl Failure {
+    fn into_error(self) -> OAuthError {
+        match self {
+            Self::Guess(error) | Self::Other(error) => error,
+        }
+    }
+}
+
+async fn check_credentials(req: &Request, state: &AppState) -> Result<Principal, Failure> {
     if let Some(value) = req.headers().get(poem::http::header::AUTHORIZATION) {
         let token = bearer(value).ok_or_else(|| {
-            OAuthError::invalid_token("the Authorization header must be 'Bearer <token>'")
+            Failure::Guess(OAuthError::invalid_token(
+                "the Authorization header must be 'Bearer <token>'",
+            ))
         })?;
         if state.is_api_key(token) {
             return Ok(Principal::owner());
         }
-        return state.engine.verify_access_token(token).await;
+        return state
+            .engine
+            .verify_access_token(token)
+            .await
+            .map_err(|error| match state.engine.signer().decode(token) {
+                Ok(_) => Failure::Other(error),
+                Err(_) if error.fault.is_some() => Failure::Other(error),
+                Err(_) => Failure::Guess(error),
+            });
     }
     let from_query = || match query_api_key(req) {
-        Some(_) if !state.api_key_in_query => Err(OAuthError::invalid_token(
+        Some(_) if !state.api_key_in_query => Err(Failure::Other(OAuthError::invalid_token(
             "this server takes the API key in the X-API-Key header, not in the URL \
              (MCP_ALLOW_API_KEY_IN_QUERY=false)",
-        )),
+        ))),
         key => Ok(key),
     };
     let key = match req.headers().get("x-api-key") {
@@ -84,15 +133,17 @@ pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, 
     };
     match key {
         Some(key) if state.is_api_key(&key) => Ok(Principal::owner()),
-        Some(_) => Err(OAuthError::invalid_token("the API key is not valid")),
+        Some(_) => Err(Failure::Guess(OAuthError::invalid_token(
+            "the API key is not valid",
+        ))),
         None if state.allow_anonymous => Ok(Principal {
             subject: "anonymous".into(),
             client_id: None,
             scopes: [Scope::Read, Scope::Write].into_iter().collect(),
         }),
-        None => Err(OAuthError::credentials_missing(
+        None => Err(Failure::Other(OAuthError::credentials_missing(
             "authentication required: send a bearer access token or the API key",
-        )),
+        ))),
     }
 }
 

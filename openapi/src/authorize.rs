@@ -184,18 +184,19 @@ impl AuthorizeApi {
             Ok(validated) => validated,
             Err(redirect) => return Ok(redirect),
         };
+        // The API key is a credential like any other: wrong keys spend the address's budget of
+        // failed credentials, shared with every route, and a spent budget is answered before the
+        // key is looked at.
+        let address = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
         if form.decision == "approve"
-            && let Some(ip) = req.remote_addr().as_socket_addr().map(|addr| addr.ip())
-            && let Some(wait) = self.state.consent_attempts.check(ip)
+            && let Some(wait) = address.and_then(|ip| self.state.credential_failures.blocked(ip))
         {
-            tracing::warn!(client_id = %validated.client.client_id, "consent attempts exhausted");
-            return Err(self.state.challenge.render_with_status(
-                &OAuthError::new(
-                    ErrorCode::TemporarilyUnavailable,
-                    format!("too many approval attempts from this address; retry in {wait} s"),
-                ),
-                Some(StatusCode::TOO_MANY_REQUESTS),
-            ));
+            tracing::warn!(client_id = %validated.client.client_id, "failed credentials exhausted");
+            return Err(self.state.fail(OAuthError::over_budget(
+                ErrorCode::TemporarilyUnavailable,
+                format!("too many failed credentials from this address; retry in {wait} s"),
+                wait,
+            )));
         }
         match form.decision.as_str() {
             "deny" => Ok(AuthorizeResponse::SeeOther(
@@ -213,6 +214,9 @@ impl AuthorizeApi {
                     .map(AuthorizeResponse::SeeOther)
             }
             "approve" => {
+                if let Some(ip) = address {
+                    self.state.credential_failures.failed(ip);
+                }
                 tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong API key");
                 Ok(self.consent_page(&request, &validated, Some("That API key is not correct.")))
             }

@@ -44,9 +44,13 @@ pub enum ErrorResponse {
     /// The request's content type is not one this operation accepts.
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
-    /// Too many requests; retry later.
+    /// Too many requests, or too many failed credentials, from this address; retry after
+    /// `Retry-After` seconds.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorBody>),
+    TooManyRequests(
+        Json<ErrorBody>,
+        #[oai(header = "Retry-After")] Option<String>,
+    ),
     /// An internal error.
     #[oai(status = 500)]
     ServerError(Json<ErrorBody>),
@@ -124,6 +128,10 @@ impl Challenge {
                 self.resource_metadata()
             )
         };
+        let retry_after = error.retry_after.map(|seconds| seconds.to_string());
+        if retry_after.is_some() {
+            return ErrorResponse::TooManyRequests(body, retry_after);
+        }
         match status {
             Some(StatusCode::BAD_REQUEST) => return ErrorResponse::BadRequest(body),
             Some(StatusCode::FORBIDDEN) => return ErrorResponse::Forbidden(body, None),
@@ -134,7 +142,9 @@ impl Challenge {
             Some(StatusCode::UNSUPPORTED_MEDIA_TYPE) => {
                 return ErrorResponse::UnsupportedMediaType(body);
             }
-            Some(StatusCode::TOO_MANY_REQUESTS) => return ErrorResponse::TooManyRequests(body),
+            Some(StatusCode::TOO_MANY_REQUESTS) => {
+                return ErrorResponse::TooManyRequests(body, None);
+            }
             _ => {}
         }
         match error.code {

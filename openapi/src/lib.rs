@@ -33,7 +33,7 @@ pub use auth::{Auth, authenticate};
 pub use discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 pub use docs::{SWAGGER_CLIENT_ID, register_swagger_client};
 pub use error::{Challenge, ErrorBody, ErrorResponse, log_fault};
-pub use rate_limit::RateLimit;
+pub use rate_limit::{FailureBudget, RateLimit};
 pub use site::{CorsOrigins, Site};
 pub use state::AppState;
 

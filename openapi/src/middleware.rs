@@ -236,15 +236,14 @@ impl<E: Endpoint> Shared<E> {
             } else {
                 ErrorCode::InvalidRequest
             };
-            let mut response = self.error(
+            return self.state.challenge.response(
                 StatusCode::TOO_MANY_REQUESTS,
-                code,
-                format!("too many requests from this address; retry in {wait} s"),
+                &OAuthError::over_budget(
+                    code,
+                    format!("too many requests from this address; retry in {wait} s"),
+                    wait,
+                ),
             );
-            if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return response;
         }
         match req.take_body().into_bytes_limit(area.body_limit()).await {
             Ok(bytes) => req.set_body(bytes),

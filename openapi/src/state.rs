@@ -35,8 +35,9 @@ pub struct AppState {
     pub signing: Arc<Signing>,
     /// The per-client-IP limit on the OAuth endpoints that do work; `None` for no limit.
     pub rate_limit: Option<crate::rate_limit::RateLimit>,
-    /// Consent approvals per client IP (each spends one, right key or wrong).
-    pub consent_attempts: crate::rate_limit::RateLimit,
+    /// Failed credentials per client address, across every route (API key, bearer tokens, the
+    /// consent form).
+    pub credential_failures: crate::rate_limit::FailureBudget,
     /// Renders errors with this server's bearer challenge.
     pub challenge: Challenge,
     /// The names this server answers to and the origins that may call it.

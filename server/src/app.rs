@@ -14,7 +14,7 @@ use mcp_oauth_core::{
     Signing, Storage, UnixTime,
 };
 use mcp_oauth_openapi::{
-    AppState, Challenge, CorsOrigins, RateLimit, Site, register_swagger_client,
+    AppState, Challenge, CorsOrigins, FailureBudget, RateLimit, Site, register_swagger_client,
 };
 use poem::EndpointExt;
 use poem::listener::{AcceptorExt, IntoTlsConfigStream, TcpAcceptor};
@@ -103,6 +103,15 @@ impl App {
                 settings.http_host
             ));
         }
+        if let Some(bits) = api_key.as_ref().map(|key| estimated_bits(key.expose()))
+            && bits < 128
+        {
+            warnings.push(format!(
+                "MCP_API_KEY holds about {bits} bits of entropy; use 128 or more (e.g. \
+                 `openssl rand -base64 32`): wrong keys are budgeted, but a short key is guessed \
+                 sooner"
+            ));
+        }
         if settings.allow_anonymous_access {
             warnings.push(
                 "MCP_ALLOW_ANONYMOUS_ACCESS=true: requests without credentials can read and write"
@@ -181,7 +190,7 @@ impl App {
             storage_name: storage_name.clone(),
             signing: signing.clone(),
             rate_limit: RateLimit::per_minute(settings.oauth_rate_limit_per_minute),
-            consent_attempts: RateLimit::consent_attempts(),
+            credential_failures: FailureBudget::default(),
             challenge: Challenge {
                 issuer: issuer.clone(),
             },
@@ -428,4 +437,21 @@ pub(crate) fn setting(variable: &str, got: &str, expected: &str) -> Error {
         got: got.into(),
         expected: expected.into(),
     }
+}
+
+/// An upper estimate of the entropy of `key` in bits, as if each character were drawn at random
+/// from the character classes it uses (lower case, upper case, digits, anything else).
+fn estimated_bits(key: &str) -> u32 {
+    let uses = |class: fn(&char) -> bool| key.chars().any(|c| class(&c));
+    let alphabet = [
+        (uses(char::is_ascii_lowercase), 26.0),
+        (uses(char::is_ascii_uppercase), 26.0),
+        (uses(char::is_ascii_digit), 10.0),
+        (uses(|c| !c.is_ascii_alphanumeric()), 33.0),
+    ]
+    .iter()
+    .filter(|(used, _)| *used)
+    .map(|(_, size)| size)
+    .sum::<f64>();
+    (key.chars().count() as f64 * alphabet.max(1.0).log2()) as u32
 }

@@ -150,3 +150,76 @@ async fn a_key_in_the_url_is_answered_uncacheable_and_can_be_switched_off() {
         .unwrap();
     assert_eq!(in_header.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn wrong_credentials_share_one_budget_across_routes_and_tokens_of_ours_are_never_locked_out()
+{
+    let server = TestServer::start(&["--api-key", KEY, "--oauth-auto-approve", "true"]).await;
+    let token = server.admin_token().await;
+    let get = |path: &str| server.http.get(server.url(path));
+    // Ten wrong guesses, on every carrier and route that takes the key.
+    let guesses = vec![
+        get("/api/memories").header("X-API-Key", "guess-1"),
+        get("/api/memories").query(&[("api_key", "guess-2")]),
+        get("/api/memories").bearer_auth("guess-3"),
+        get("/oauth/keys").header("X-API-Key", "guess-4"),
+        get("/oauth/keys").bearer_auth("guess-5"),
+        server.http.post(server.url("/mcp")).bearer_auth("guess-6"),
+        server
+            .http
+            .post(server.url("/mcp"))
+            .header("X-API-Key", "guess-7"),
+        get("/api/tags").header("Authorization", "Basic Z3Vlc3M6OA=="),
+        server
+            .http
+            .post(server.url("/api/search"))
+            .query(&[("api_key", "guess-9")])
+            .json(&json!({"query": "x"})),
+        get("/api/memories").bearer_auth("guess-10"),
+    ];
+    for (index, guess) in guesses.into_iter().enumerate() {
+        let status = guess.send().await.unwrap().status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {index}");
+    }
+    // The budget is spent: the next key, even the right one, waits, and says how long.
+    for request in [
+        get("/api/memories").header("X-API-Key", KEY),
+        get("/oauth/keys").query(&[("api_key", "guess-11")]),
+    ] {
+        let response = request.send().await.unwrap();
+        let wait: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        expect_error(response, StatusCode::TOO_MANY_REQUESTS, "invalid_request").await;
+    }
+    // An access token this server signed cannot be guessed: it still works from the address.
+    let response = get("/api/memories")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_short_api_key_is_warned_about_at_start() {
+    let short = TestServer::start(&["--api-key", "letmein123"]).await;
+    assert!(
+        short
+            .warnings
+            .iter()
+            .any(|warning| warning.contains("MCP_API_KEY holds about")),
+        "{:?}",
+        short.warnings
+    );
+    let long =
+        TestServer::start(&["--api-key", "kO9x3vQ7bT1mZ8rW2yL5nC4pF6hJ0sD_aE-uG3iV7qM"]).await;
+    assert!(
+        !long.warnings.iter().any(|w| w.contains("MCP_API_KEY")),
+        "{:?}",
+        long.warnings
+    );
+}
