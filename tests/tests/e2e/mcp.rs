@@ -539,3 +539,69 @@ async fn the_stateless_2026_07_28_core_is_served_beside_the_initialize_era() {
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn a_session_belongs_to_whoever_opened_it() {
+    let server = TestServer::start(&[
+        "--api-key",
+        "owner-key-0123456789",
+        "--oauth-auto-approve",
+        "true",
+    ])
+    .await;
+    let other = server.admin_token().await;
+    let post = |who: &str, body: Value, session: Option<&str>| {
+        let mut request = server
+            .http
+            .post(server.url("/mcp"))
+            .bearer_auth(who)
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2025-11-25")
+            .json(&body);
+        if let Some(session) = session {
+            request = request.header("Mcp-Session-Id", session);
+        }
+        request.send()
+    };
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let response = post("owner-key-0123456789", initialize, None)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let response = post("owner-key-0123456789", initialized, Some(&session))
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+
+    // Another principal with a valid token: every use of the session is 404, as if unknown.
+    let ping = json!({"jsonrpc": "2.0", "id": 2, "method": "ping"});
+    let response = post(&other, ping.clone(), Some(&session)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let response = server
+            .http
+            .request(method.clone(), server.url("/mcp"))
+            .bearer_auth(&other)
+            .header("Accept", "text/event-stream")
+            .header("Mcp-Session-Id", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method}");
+    }
+    // A made-up session id is 404 too; the owner's session is untouched.
+    let response = post("owner-key-0123456789", ping.clone(), Some("made-up"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = post("owner-key-0123456789", ping, Some(&session))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
