@@ -73,6 +73,36 @@ pub struct ConsentPage<'a> {
 }
 
 impl ConsentPage<'_> {
+    /// The client's self-asserted `client_uri` (RFC 7591 §5: nothing vouches for it), as text
+    /// naming only its host, flagged when that host is not the one the answer goes to.
+    fn homepage(&self, redirect_host: &str) -> String {
+        let Some(host) = self
+            .validated
+            .client
+            .profile
+            .client_uri
+            .as_deref()
+            .and_then(|uri| Url::parse(uri).ok())
+            .and_then(|url| url.host_str().map(str::to_owned))
+        else {
+            return String::new();
+        };
+        if host.eq_ignore_ascii_case(redirect_host) {
+            format!(
+                "<p class=\"muted\">The application says its home page is on <b>{}</b> \
+                 (not verified).</p>",
+                text(&host)
+            )
+        } else {
+            format!(
+                "<p class=\"warning\">The application says its home page is on <b>{}</b> \
+                 (not verified), but the answer goes elsewhere: <b>{}</b>.</p>",
+                text(&host),
+                text(redirect_host)
+            )
+        }
+    }
+
     /// The HTML, with an optional error line.
     pub fn render(&self, error: Option<&str>) -> String {
         let client = &self.validated.client;
@@ -81,12 +111,6 @@ impl ConsentPage<'_> {
             .client_name
             .as_deref()
             .unwrap_or("An unnamed application");
-        let homepage = client
-            .profile
-            .client_uri
-            .as_deref()
-            .map(|uri| format!("<p class=\"muted\">Home page: {}</p>", text(uri)))
-            .unwrap_or_default();
         let scopes: String = self
             .validated
             .scope
@@ -104,6 +128,7 @@ impl ConsentPage<'_> {
         let host = registered
             .map(RedirectUri::host)
             .unwrap_or_else(|| self.validated.redirect_uri.clone());
+        let homepage = self.homepage(&host);
         let destination = match registered.map(RedirectUri::kind) {
             Some(RedirectKind::Loopback) => format!(
                 "<p class=\"warning\">If you approve, the answer goes to <b>{}</b>: a program on \

@@ -191,3 +191,57 @@ async fn the_api_key_cannot_be_guessed_through_the_consent_form() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_self_asserted_home_page_is_shown_as_its_host_and_flagged_when_the_answer_goes_elsewhere()
+{
+    let server = TestServer::start(&["--api-key", KEY]).await;
+    let page_for = |client_uri: &'static str, redirect: &'static str| {
+        let server = &server;
+        async move {
+            let client = server
+                .register(json!({
+                    "client_name": "Bank",
+                    "client_uri": client_uri,
+                    "redirect_uris": [redirect],
+                    "token_endpoint_auth_method": "none",
+                }))
+                .await;
+            let pkce = Pkce::new();
+            server
+                .authorize(&[
+                    ("response_type", "code"),
+                    ("client_id", client["client_id"].as_str().unwrap()),
+                    ("redirect_uri", redirect),
+                    ("code_challenge", &pkce.challenge),
+                    ("code_challenge_method", "S256"),
+                ])
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let misleading = page_for(
+        "https://bank.example/about/security",
+        "https://collector.example/cb",
+    )
+    .await;
+    assert!(
+        misleading.contains("<b>bank.example</b> (not verified)"),
+        "{misleading}"
+    );
+    assert!(
+        misleading.contains("the answer goes elsewhere: <b>collector.example</b>"),
+        "{misleading}"
+    );
+    assert!(
+        !misleading.contains("/about/security"),
+        "only the host is shown"
+    );
+    assert!(!misleading.contains("href=\"https://bank"), "never a link");
+
+    let consistent = page_for("https://app.example/", "https://app.example/cb").await;
+    assert!(consistent.contains("<b>app.example</b> (not verified)"));
+    assert!(!consistent.contains("goes elsewhere"));
+}
