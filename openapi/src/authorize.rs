@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use mcp_oauth_core::engine::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
+use mcp_oauth_core::engine::{
+    Approval, AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization,
+};
 use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::Request;
 use poem::http::StatusCode;
@@ -199,9 +201,20 @@ impl AuthorizeApi {
             )));
         }
         match form.decision.as_str() {
-            "deny" => Ok(AuthorizeResponse::SeeOther(
-                self.state.engine.deny(&validated),
-            )),
+            "deny" => {
+                let owner = form
+                    .api_key
+                    .as_deref()
+                    .is_some_and(|key| self.state.is_api_key(key));
+                match self.state.engine.deny(&validated, owner) {
+                    Some(redirect) => Ok(AuthorizeResponse::SeeOther(redirect)),
+                    None => Err(self.state.fail(OAuthError::new(
+                        ErrorCode::AccessDenied,
+                        "you denied the request; nothing was sent to the application, and you \
+                         can close this window",
+                    ))),
+                }
+            }
             "approve"
                 if form
                     .api_key
@@ -236,10 +249,15 @@ impl AuthorizeApi {
         request: &AuthorizationRequest,
     ) -> Result<Result<ValidatedAuthorization, AuthorizeResponse>, ErrorResponse> {
         let issuer = self.state.site.issuer_for(req);
+        let approval = if self.state.auto_approve {
+            Approval::Automatic
+        } else {
+            Approval::ByOwner
+        };
         match self
             .state
             .engine
-            .validate_authorization(request, issuer)
+            .validate_authorization(request, issuer, approval)
             .await
         {
             Ok(validated) => Ok(Ok(validated)),

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mcp_oauth_core::engine::{
-    AuthorizationRequest, ClientCredentials, Grant, Registrar, RegistrationRequest, TokenRequest,
+    Approval, AuthorizationRequest, ClientCredentials, Grant, Registrar, RegistrationRequest,
+    TokenRequest,
 };
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::Secret;
@@ -103,7 +104,7 @@ fn flows(c: &mut Criterion) {
                     ..AuthorizationRequest::default()
                 };
                 let validated = engine
-                    .validate_authorization(&request, "https://memory.example")
+                    .validate_authorization(&request, "https://memory.example", Approval::Automatic)
                     .await
                     .expect("valid");
                 let redirect = engine.approve(&validated, "owner").await.expect("approve");

@@ -39,6 +39,19 @@ pub enum AuthorizeFailure {
     Redirect(OAuthError, String),
 }
 
+/// How authorization requests are approved, which decides where errors may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Approval {
+    /// Without asking (`MCP_OAUTH_AUTO_APPROVE`): every valid client gets codes, so it gets its
+    /// errors too.
+    Automatic,
+    /// By the owner on the consent page: errors go automatically only to clients the owner
+    /// approved before (RFC 9700 §4.11.2; MCP 2026-07-28: redirect automatically only to URIs the
+    /// authorization server trusts). Anyone can register a client with an attacker's redirect
+    /// URI; answering it at once would make this server's URL a phishing redirector.
+    ByOwner,
+}
+
 /// An authorization request that passed every check and waits for the owner's decision.
 #[derive(Clone, Debug)]
 pub struct ValidatedAuthorization {
@@ -64,11 +77,13 @@ pub struct ValidatedAuthorization {
 impl AuthorizationServer {
     /// Checks an authorization request that reached the server as `issuer` (the issuer or one of
     /// its aliases; anything else counts as the issuer). Failures about the client or redirect
-    /// URI are never redirected; every later failure is.
+    /// URI are never redirected; later failures are, under `approval`'s rule (see
+    /// [`Approval::ByOwner`]), and otherwise shown where the request came from.
     pub async fn validate_authorization(
         &self,
         request: &AuthorizationRequest,
         issuer: &str,
+        approval: Approval,
     ) -> Result<ValidatedAuthorization, AuthorizeFailure> {
         let issuer = self.config.issuer_named(issuer);
         let not_redirectable = |code, text: &'static str| {
@@ -108,7 +123,11 @@ impl AuthorizationServer {
                 }
             },
         };
+        let redirectable = approval == Approval::Automatic || client.approved_before();
         let redirect_error = |error: OAuthError| {
+            if !redirectable {
+                return AuthorizeFailure::NotRedirectable(error);
+            }
             let url = self.error_redirect(&redirect_uri, &error, request.state.as_deref(), issuer);
             AuthorizeFailure::Redirect(error, url)
         };
@@ -218,15 +237,24 @@ impl AuthorizationServer {
         ))
     }
 
-    /// The redirect URL for a denied request (`access_denied`).
-    pub fn deny(&self, authorization: &ValidatedAuthorization) -> String {
+    /// The redirect URL for a denied request (`access_denied`): when the owner authenticated on
+    /// the consent page, or the client was approved before; `None` otherwise (denying needs no
+    /// key, so an unknown client's denial must not redirect anyone to it).
+    pub fn deny(
+        &self,
+        authorization: &ValidatedAuthorization,
+        owner_authenticated: bool,
+    ) -> Option<String> {
+        if !owner_authenticated && !authorization.client.approved_before() {
+            return None;
+        }
         let error = OAuthError::new(ErrorCode::AccessDenied, "the owner denied the request");
-        self.error_redirect(
+        Some(self.error_redirect(
             &authorization.redirect_uri,
             &error,
             authorization.state.as_deref(),
             &authorization.issuer,
-        )
+        ))
     }
 
     fn error_redirect(

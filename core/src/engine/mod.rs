@@ -18,7 +18,7 @@ mod verify;
 use std::sync::Arc;
 
 pub use assertions::ClientAssertions;
-pub use authorize::{AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
+pub use authorize::{Approval, AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization};
 pub use client_auth::ClientCredentials;
 pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};

@@ -316,6 +316,13 @@ impl Client {
             .unwrap_or_else(|| ApplicationType::recorded(None, &self.redirect_uris))
     }
 
+    /// Whether the owner approved this client before: it completed a grant. Only such clients get
+    /// authorization errors redirected to them when the owner approves requests (see
+    /// `engine::Approval`).
+    pub fn approved_before(&self) -> bool {
+        self.used_at.is_some()
+    }
+
     /// Whether the client is public: it holds no credential (no secret, no key of its own).
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none() && self.auth_method != AuthMethod::PrivateKeyJwt

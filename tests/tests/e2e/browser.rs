@@ -422,7 +422,20 @@ async fn denying_in_chromium_sends_access_denied_to_an_https_client() {
         text.as_str().unwrap_or_default().contains("claude.ai"),
         "the redirect host is named: {text}"
     );
-    // Deny needs no key.
+    // Deny needs no key; without it, a client the owner never approved is not redirected to
+    // (anyone can register one): the browser shows that the request was denied.
+    tab.click("button[value=deny]").await;
+    tab.wait_for(
+        "the denial page",
+        "document.body.innerText.includes('you denied the request')",
+    )
+    .await;
+    assert_eq!(tab.status().await, 403);
+    assert_eq!(tab.csp_violations(), Vec::<String>::new());
+    // With the owner's key typed in, the denial goes back to the client.
+    tab.open(&authorize_url(&server, &client_id, redirect))
+        .await;
+    tab.type_into("input[name=api_key]", KEY).await;
     tab.click("button[value=deny]").await;
     let arrived = next(&tab, &mut arrivals, "the client's callback").await;
     assert!(arrived.starts_with(redirect), "{arrived}");

@@ -245,3 +245,92 @@ async fn a_self_asserted_home_page_is_shown_as_its_host_and_flagged_when_the_ans
     assert!(consistent.contains("<b>app.example</b> (not verified)"));
     assert!(!consistent.contains("goes elsewhere"));
 }
+
+#[tokio::test]
+async fn errors_are_redirected_only_to_clients_the_owner_approved_before() {
+    let server = TestServer::start(&["--api-key", KEY]).await;
+    let redirect = "https://evil.example.net/cb";
+    let client = server
+        .register(json!({"redirect_uris": [redirect], "token_endpoint_auth_method": "none"}))
+        .await;
+    let client_id = client["client_id"].as_str().unwrap();
+    let pkce = Pkce::new();
+    let query = |scope: &'static str| {
+        vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("scope", scope),
+            ("state", "s"),
+            ("code_challenge", pkce.challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ]
+    };
+    // Anyone can register this client: its errors are shown here, never sent there.
+    let response = server.authorize(&query("nope")).await;
+    assert!(location(&response).is_none(), "not redirected");
+    expect_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
+    let page = server
+        .http
+        .get(server.url("/oauth/authorize"))
+        .query(&query("nope"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&page).is_none());
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+
+    // Deny needs no key, so it does not redirect to a client never approved.
+    let consent = server.authorize(&query("read")).await.text().await.unwrap();
+    let csrf = hidden_field(&consent, "csrf_token");
+    let decide = |decision: &str, key: Option<&str>| {
+        let mut fields: Vec<(String, String)> = query("read")
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        fields.push(("csrf_token".into(), csrf.clone()));
+        fields.push(("decision".into(), decision.to_owned()));
+        if let Some(key) = key {
+            fields.push(("api_key".into(), key.to_owned()));
+        }
+        server
+            .http
+            .post(server.url("/oauth/authorize"))
+            .form(&fields)
+            .send()
+    };
+    let denied = decide("deny", None).await.unwrap();
+    assert!(location(&denied).is_none());
+    expect_error(denied, StatusCode::FORBIDDEN, "access_denied").await;
+    // The owner, authenticated, may send the denial back.
+    let denied = decide("deny", Some(KEY)).await.unwrap();
+    assert_eq!(
+        redirect_param(&denied, "error").as_deref(),
+        Some("access_denied")
+    );
+
+    // Once the owner approved the client and it used its grant, its errors go back to it.
+    let approved = decide("approve", Some(KEY)).await.unwrap();
+    let code = redirect_param(&approved, "code").expect("a code");
+    let token = server
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("client_id", client_id),
+            ("code_verifier", &pkce.verifier),
+        ])
+        .await;
+    assert_eq!(token.status(), StatusCode::OK);
+    let response = server.authorize(&query("nope")).await;
+    assert_eq!(
+        redirect_param(&response, "error").as_deref(),
+        Some("invalid_scope")
+    );
+}

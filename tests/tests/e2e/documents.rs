@@ -176,6 +176,26 @@ async fn documents_that_break_the_rules_are_refused_and_never_redirected() {
     assert!(response.headers().get("location").is_none());
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
+    // Dot segments in any encoding: the id would name one document and fetch another. Refused
+    // before anything is fetched (these hosts are never looked up).
+    for id in [
+        "https://docs.example/x/../client.json",
+        "https://docs.example/x/%2e%2e/client.json",
+        "https://docs.example/x/.%2E/client.json",
+        "https://docs.example/x/%252e%252e/client.json",
+        "https://docs.example/client.json/..",
+    ] {
+        let response = authorize_with(&strict, id, "http://localhost/callback").await;
+        assert!(response.headers().get("location").is_none());
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("dot segments"),
+            "{id}: {body}"
+        );
+    }
     // Private IPv4 addresses hidden in IPv6 forms (mapped, compatible, NAT64, 6to4) and
     // translations whose IPv4 end cannot be read (Teredo, local-use NAT64) are inside too.
     for host in [
