@@ -31,38 +31,48 @@ impl Owner {
     }
 }
 
-/// Session id → who opened it, with the order they were opened in.
+/// The sessions' owners: session id → (when it was opened, counted in sessions, who opened it),
+/// and the count of sessions opened so far.
+#[derive(Default)]
+struct Owners {
+    by_session: HashMap<String, (u64, Owner)>,
+    opened: u64,
+}
+
+/// Who opened each session.
 #[derive(Default)]
 pub struct SessionOwners {
-    owners: Mutex<(HashMap<String, (u64, Owner)>, u64)>,
+    owners: Mutex<Owners>,
 }
 
 impl SessionOwners {
     /// Records that `principal` opened `session`.
     pub fn opened(&self, session: &str, principal: &Principal) {
-        let mut guard = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        let (owners, counter) = &mut *guard;
-        *counter += 1;
-        if owners.len() >= MAX_SESSIONS {
-            let oldest = *counter - (MAX_SESSIONS as u64 / 2);
-            owners.retain(|_, (opened, _)| *opened >= oldest);
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        owners.opened += 1;
+        let now = owners.opened;
+        if owners.by_session.len() >= MAX_SESSIONS {
+            let oldest = now - (MAX_SESSIONS as u64 / 2);
+            owners.by_session.retain(|_, (opened, _)| *opened >= oldest);
         }
-        owners.insert(session.to_owned(), (*counter, Owner::of(principal)));
+        owners
+            .by_session
+            .insert(session.to_owned(), (now, Owner::of(principal)));
     }
 
     /// Whether `session` was opened by `principal`; `false` for a session not opened here.
     pub fn belongs_to(&self, session: &str, principal: &Principal) -> bool {
-        let guard = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        guard
-            .0
+        let owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        owners
+            .by_session
             .get(session)
             .is_some_and(|(_, owner)| *owner == Owner::of(principal))
     }
 
     /// Forgets `session`, which its owner closed.
     pub fn closed(&self, session: &str) {
-        let mut guard = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-        guard.0.remove(session);
+        let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        owners.by_session.remove(session);
     }
 }
 
