@@ -160,6 +160,25 @@ async fn exchange(
     .await
 }
 
+/// The code exchange with no assertion: only `client_id` and `extra` (a secret, say).
+async fn exchange_without_assertion(
+    server: &TestServer,
+    client_id: &str,
+    code: &str,
+    verifier: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+        ("client_id", client_id),
+    ];
+    form.extend_from_slice(extra);
+    server.token(&form).await
+}
+
 #[tokio::test]
 async fn a_client_with_its_own_key_gets_refreshes_introspects_and_revokes_tokens_in_each_algorithm()
 {
@@ -339,26 +358,16 @@ async fn assertions_that_break_a_rule_are_refused_and_nothing_else_stands_in_for
 
     // A private_key_jwt client cannot pass for a public one, nor use a secret.
     let (code, verifier) = code_for(&server, &id).await;
-    let bare = server
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-        ])
-        .await;
+    let bare = exchange_without_assertion(&server, &id, &code, &verifier, &[]).await;
     expect_error(bare, StatusCode::UNAUTHORIZED, "invalid_client").await;
-    let with_secret = server
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-            ("client_secret", "guess"),
-        ])
-        .await;
+    let with_secret = exchange_without_assertion(
+        &server,
+        &id,
+        &code,
+        &verifier,
+        &[("client_secret", "guess")],
+    )
+    .await;
     expect_error(with_secret, StatusCode::UNAUTHORIZED, "invalid_client").await;
 
     // The form's shape: the two assertion fields go together, with the JWT bearer type, beside
@@ -627,15 +636,7 @@ async fn a_metadata_document_that_offers_only_private_key_jwt_authenticates_with
     let (code, verifier) = code_for(&server, &client_id).await;
 
     // Without its assertion the client is refused; with it, served.
-    let bare = server
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &client_id),
-        ])
-        .await;
+    let bare = exchange_without_assertion(&server, &client_id, &code, &verifier, &[]).await;
     expect_error(bare, StatusCode::UNAUTHORIZED, "invalid_client").await;
     let assertion = key.sign(claims(&server, &client_id, &server.url("/oauth/token")));
     let response = exchange(&server, &assertion, &code, &verifier).await;
