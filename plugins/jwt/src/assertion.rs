@@ -139,3 +139,75 @@ fn algorithm_name(alg: Algorithm) -> String {
 fn refused(why: &str) -> OAuthError {
     OAuthError::invalid_client(format!("client authentication failed: {why}"))
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// JWK-like objects: the members a key set may carry, with arbitrary values.
+    fn jwk() -> impl Strategy<Value = serde_json::Value> {
+        let member = prop_oneof![
+            Just("kty"),
+            Just("crv"),
+            Just("x"),
+            Just("y"),
+            Just("n"),
+            Just("e"),
+            Just("d"),
+            Just("alg"),
+            Just("kid"),
+            Just("use")
+        ];
+        let value = prop_oneof![
+            "[A-Za-z0-9_-]{0,64}".prop_map(serde_json::Value::from),
+            Just(serde_json::json!("RSA")),
+            Just(serde_json::json!("EC")),
+            Just(serde_json::json!("OKP")),
+            Just(serde_json::json!("P-256")),
+            Just(serde_json::json!("Ed25519")),
+            any::<i64>().prop_map(serde_json::Value::from),
+        ];
+        proptest::collection::btree_map(member, value, 0..8).prop_map(|members| {
+            serde_json::Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever a client sends as its assertion and key set, checking them never panics,
+        /// and garbage never verifies.
+        #[test]
+        fn checking_never_panics_and_garbage_never_verifies(
+            header in prop_oneof![
+                "[A-Za-z0-9_-]{0,40}",
+                (
+                    prop_oneof![Just("RS256"), Just("ES256"), Just("EdDSA"), Just("HS256"), Just("none")],
+                    proptest::option::of("[a-z0-9]{0,8}"),
+                )
+                    .prop_map(|(alg, kid)| {
+                        let header = match kid {
+                            Some(kid) => serde_json::json!({"alg": alg, "kid": kid}),
+                            None => serde_json::json!({"alg": alg}),
+                        };
+                        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header.to_string())
+                    }),
+            ],
+            payload in "[A-Za-z0-9_-]{0,80}",
+            signature in "[A-Za-z0-9_-]{0,90}",
+            keys in proptest::collection::vec(jwk(), 0..4),
+        ) {
+            let jwks = serde_json::json!({"keys": keys});
+            let _ = JwksVerifier.check_key_set(&jwks);
+            let assertion = format!("{header}.{payload}.{signature}");
+            prop_assert!(JwksVerifier.verify(&assertion, &jwks).is_err());
+        }
+    }
+}
