@@ -6,6 +6,7 @@
 //! injected [`Clock`].
 
 pub mod assertion;
+pub mod authenticator;
 pub mod clock;
 pub mod engine;
 mod error;
@@ -22,6 +23,7 @@ pub mod store;
 pub mod testkit;
 
 pub use assertion::AssertionVerifier;
+pub use authenticator::Authenticator;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use engine::{AuthorizationServer, EngineConfig, PkcePolicy};
 pub use error::{Error, ErrorCode, OAuthError, Result};

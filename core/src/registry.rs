@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::authenticator::{Authenticator, AuthenticatorContext};
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};
 use crate::keyring::{KeyRing, RingStore, SigningKey};
@@ -97,8 +98,39 @@ pub struct StoragePlugin {
     pub open: StorageOpener,
 }
 
+/// An authenticator plugin: who approves on the consent page (`MCP_OAUTH_AUTHENTICATOR`).
+pub struct AuthenticatorPlugin {
+    /// The name deployers choose it by.
+    pub name: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The JSON Schema of the settings it reads.
+    pub config_schema: fn() -> schemars::Schema,
+    /// Opens the authenticator; an error names a setting it cannot work with.
+    pub open: fn(AuthenticatorContext) -> Result<Arc<dyn Authenticator>>,
+}
+
 inventory::collect!(SignerPlugin);
 inventory::collect!(StoragePlugin);
+inventory::collect!(AuthenticatorPlugin);
+
+/// Every authenticator compiled in, by name.
+pub fn authenticators() -> Vec<&'static AuthenticatorPlugin> {
+    let mut all: Vec<_> = inventory::iter::<AuthenticatorPlugin>.into_iter().collect();
+    all.sort_by_key(|plugin| plugin.name);
+    all
+}
+
+/// The authenticator called `name`; otherwise an error listing the compiled-in ones.
+pub fn authenticator(name: &str) -> Result<&'static AuthenticatorPlugin> {
+    find(
+        authenticators(),
+        |plugin| plugin.name,
+        name,
+        "MCP_OAUTH_AUTHENTICATOR",
+        "authenticators",
+    )
+}
 
 /// Every signer compiled in, by name.
 pub fn signers() -> Vec<&'static SignerPlugin> {

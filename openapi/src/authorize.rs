@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use mcp_oauth_core::authenticator::{SignInFields, User};
 use mcp_oauth_core::engine::{
     Approval, AuthorizationRequest, AuthorizeFailure, ValidatedAuthorization,
 };
@@ -83,8 +84,19 @@ pub struct ConsentForm {
     pub csrf_token: String,
     /// `approve` or `deny`.
     pub decision: String,
-    /// The owner's API key; needed to approve.
+    /// The sign-in of the `owner-key` authenticator: the owner's API key; needed to approve.
     pub api_key: Option<String>,
+}
+
+impl ConsentForm {
+    /// The sign-in fields the form carried, for the authenticator.
+    fn sign_in_fields(&self) -> SignInFields {
+        let mut fields = SignInFields::default();
+        if let Some(key) = &self.api_key {
+            fields = fields.with("api_key", key.as_str());
+        }
+        fields
+    }
 }
 
 /// The authorization endpoint.
@@ -147,7 +159,7 @@ impl AuthorizeApi {
         };
         if self.state.auto_approve {
             return self
-                .approve(&validated)
+                .approve(&validated, "owner")
                 .await
                 .map(AuthorizeResponse::Redirect);
         }
@@ -162,6 +174,7 @@ impl AuthorizeApi {
         form: Form<ConsentForm>,
     ) -> Result<AuthorizeResponse, ErrorResponse> {
         let form = form.0;
+        let sign_in = form.sign_in_fields();
         let request = AuthorizationRequest {
             response_type: form.response_type,
             client_id: form.client_id,
@@ -202,11 +215,8 @@ impl AuthorizeApi {
         }
         match form.decision.as_str() {
             "deny" => {
-                let owner = form
-                    .api_key
-                    .as_deref()
-                    .is_some_and(|key| self.state.is_api_key(key));
-                match self.state.engine.deny(&validated, owner) {
+                let signed_in = self.signed_in(&sign_in).await?.is_some();
+                match self.state.engine.deny(&validated, signed_in) {
                     Some(redirect) => Ok(AuthorizeResponse::SeeOther(redirect)),
                     None => Err(self.state.fail(OAuthError::new(
                         ErrorCode::AccessDenied,
@@ -215,24 +225,15 @@ impl AuthorizeApi {
                     ))),
                 }
             }
-            "approve"
-                if form
-                    .api_key
-                    .as_deref()
-                    .is_some_and(|key| self.state.is_api_key(key)) =>
-            {
-                tracing::info!(client_id = %validated.client.client_id, "authorization approved");
-                self.approve(&validated)
-                    .await
-                    .map(AuthorizeResponse::SeeOther)
-            }
-            "approve" => {
-                if let Some(ip) = address {
-                    self.state.credential_failures.failed(ip);
+            "approve" => match self.signed_in(&sign_in).await? {
+                Some(user) => {
+                    tracing::info!(client_id = %validated.client.client_id, "authorization approved");
+                    self.approve(&validated, &user.subject)
+                        .await
+                        .map(AuthorizeResponse::SeeOther)
                 }
-                tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong API key");
-                Ok(self.consent_page(&request, &validated, Some("That API key is not correct.")))
-            }
+                None => self.refused_sign_in(&request, &validated, address),
+            },
             _ => Err(self.state.fail(OAuthError::invalid_request(
                 "decision must be approve or deny",
             ))),
@@ -294,6 +295,7 @@ impl AuthorizeApi {
             request,
             validated,
             csrf_token: &csrf_token,
+            sign_in: self.state.authenticator.fields(),
         };
         let html = Html(page.render(error));
         let csp = policy(&validated.redirect_uri);
@@ -304,12 +306,41 @@ impl AuthorizeApi {
         }
     }
 
-    async fn approve(&self, validated: &ValidatedAuthorization) -> Result<String, ErrorResponse> {
+    /// Issues the code for `validated`, approved by `subject`.
+    async fn approve(
+        &self,
+        validated: &ValidatedAuthorization,
+        subject: &str,
+    ) -> Result<String, ErrorResponse> {
         self.state
             .engine
-            .approve(validated, "owner")
+            .approve(validated, subject)
             .await
             .map_err(|e| self.state.fail(e))
+    }
+
+    /// The person the consent form's sign-in `fields` prove, by the authenticator; `None` for nobody.
+    async fn signed_in(&self, fields: &SignInFields) -> Result<Option<User>, ErrorResponse> {
+        self.state
+            .authenticator
+            .sign_in(fields)
+            .await
+            .map_err(|e| self.state.fail(e))
+    }
+
+    /// The consent page again after a sign-in that proved nobody, which spends from the
+    /// address's budget of failed credentials.
+    fn refused_sign_in(
+        &self,
+        request: &AuthorizationRequest,
+        validated: &ValidatedAuthorization,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<AuthorizeResponse, ErrorResponse> {
+        if let Some(ip) = address {
+            self.state.credential_failures.failed(ip);
+        }
+        tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong sign-in");
+        Ok(self.consent_page(request, validated, Some("That API key is not correct.")))
     }
 }
 

@@ -4,6 +4,7 @@
 //! validated redirect target: `form-action` also governs the redirect that follows the POST.
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use mcp_oauth_core::authenticator::SignInField;
 use mcp_oauth_core::engine::{AuthorizationRequest, ValidatedAuthorization};
 use mcp_oauth_core::model::{RedirectKind, RedirectUri};
 use url::{Host, Url};
@@ -70,6 +71,8 @@ pub struct ConsentPage<'a> {
     pub validated: &'a ValidatedAuthorization,
     /// The anti-forgery token.
     pub csrf_token: &'a str,
+    /// The fields of the authenticator's sign-in.
+    pub sign_in: &'static [SignInField],
 }
 
 impl ConsentPage<'_> {
@@ -176,6 +179,23 @@ impl ConsentPage<'_> {
         let error = error
             .map(|e| format!("<p class=\"error\">{}</p>", text(e)))
             .unwrap_or_default();
+        let sign_in: String = self
+            .sign_in
+            .iter()
+            .map(|field| {
+                let (kind, autocomplete) = if field.secret {
+                    ("password", "current-password")
+                } else {
+                    ("text", "username")
+                };
+                format!(
+                    "<p><label>{}<br><input type=\"{kind}\" name=\"{}\" \
+                     autocomplete=\"{autocomplete}\"></label></p>",
+                    text(field.label),
+                    attr(field.name)
+                )
+            })
+            .collect();
         let body = format!(
             r#"<h1>Authorize {name}</h1>
 <p class="muted">MCP Memory Service at <b>{issuer}</b></p>
@@ -186,7 +206,7 @@ impl ConsentPage<'_> {
 {error}
 <form method="post" action="authorize">
 {hidden}<input type="hidden" name="csrf_token" value="{csrf}">
-<p><label>API key (MCP_API_KEY)<br><input type="password" name="api_key" autocomplete="current-password"></label></p>
+{sign_in}
 <button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>"#,

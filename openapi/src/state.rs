@@ -38,6 +38,8 @@ pub struct AppState {
     /// Failed credentials per client address, across every route (API key, bearer tokens, the
     /// consent form).
     pub credential_failures: crate::rate_limit::FailureBudget,
+    /// Who approves on the consent page (`MCP_OAUTH_AUTHENTICATOR`).
+    pub authenticator: Arc<dyn mcp_oauth_core::Authenticator>,
     /// Renders errors with this server's bearer challenge.
     pub challenge: Challenge,
     /// The names this server answers to and the origins that may call it.

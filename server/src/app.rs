@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mcp_oauth_core::authenticator::AuthenticatorContext;
 use mcp_oauth_core::engine::{ClientAssertions, ClientDocuments, ConsentSeal};
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
@@ -121,6 +122,11 @@ impl App {
 
         // Choose the plugins before opening anything: a bad name stops the start at once.
         let signer_plugin = registry::signer(&signer_name(settings))?;
+        let authenticator =
+            (registry::authenticator(&settings.oauth_authenticator)?.open)(AuthenticatorContext {
+                settings: plugin_settings.clone(),
+                owner_key: api_key.as_ref().map(Secret::hash),
+            })?;
         let location = plugin_settings
             .get("MCP_OAUTH_STORAGE_URL")
             .map(str::to_owned);
@@ -191,6 +197,7 @@ impl App {
             signing: signing.clone(),
             rate_limit: RateLimit::per_minute(settings.oauth_rate_limit_per_minute),
             credential_failures: FailureBudget::default(),
+            authenticator,
             challenge: Challenge {
                 issuer: issuer.clone(),
             },

@@ -140,6 +140,17 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_SIGNER")]
     pub oauth_signer: Option<String>,
 
+    /// Who approves on the consent page: the authenticator plugin (`memory plugins` lists those
+    /// compiled in). Default: `owner-key`, the owner with the API key.
+    #[arg(
+        long,
+        env = "MCP_OAUTH_AUTHENTICATOR",
+        value_name = "MCP_OAUTH_AUTHENTICATOR",
+        default_value = "owner-key"
+    )]
+    #[schemars(rename = "MCP_OAUTH_AUTHENTICATOR", default = "default_authenticator")]
+    pub oauth_authenticator: String,
+
     /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
     #[arg(
         long,
@@ -343,6 +354,9 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         .map_err(|_| expected())
 }
 
+fn default_authenticator() -> String {
+    "owner-key".into()
+}
 fn default_rate() -> u32 {
     60
 }

@@ -126,6 +126,13 @@ fn print_plugins() {
                 .map(|p| (p.name, p.summary, (p.config_schema)()))
                 .collect(),
         ),
+        (
+            "authenticator",
+            registry::authenticators()
+                .iter()
+                .map(|p| (p.name, p.summary, (p.config_schema)()))
+                .collect(),
+        ),
     ] {
         for (name, summary, schema) in plugins {
             println!("{role} {name}: {summary}");

@@ -2,6 +2,8 @@
 //! A crate that is only listed in `Cargo.toml` is never linked and its `inventory::submit!`
 //! vanishes; `tests/` asserts the registry holds exactly the enabled plugins.
 
+#[cfg(feature = "authn-owner-key")]
+use mcp_oauth_authn_owner_key as _;
 #[cfg(feature = "signer-eddsa")]
 use mcp_oauth_signer_eddsa as _;
 #[cfg(feature = "signer-hs256")]

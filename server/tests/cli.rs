@@ -89,6 +89,11 @@ fn plugin_and_policy_errors_are_one_line_too() {
     assert_one_line_error(&output, &["MCP_OAUTH_SIGNER", "rs256", compiled_in]);
     #[cfg(feature = "signer-hs256")]
     short_hs256_key_is_refused();
+    let output = memory(
+        &["server", "--http"],
+        &[("MCP_OAUTH_AUTHENTICATOR", "ldap")],
+    );
+    assert_one_line_error(&output, &["MCP_OAUTH_AUTHENTICATOR", "ldap", "owner-key"]);
 
     // A public address without the API key: nobody could approve the consent page.
     let output = memory(&["server", "--http"], &[("MCP_HTTP_HOST", "0.0.0.0")]);

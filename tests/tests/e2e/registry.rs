@@ -21,12 +21,18 @@ fn registry_holds_exactly_the_enabled_plugins() {
     if cfg!(feature = "store-surrealdb") {
         expected_storages.push("surrealdb");
     }
+    let mut expected_authenticators = Vec::new();
+    if cfg!(feature = "authn-owner-key") {
+        expected_authenticators.push("owner-key");
+    }
     // Touch the server crate so its plugin anchors are linked into this test binary.
     assert!(!mcp_oauth_server::DEFAULT_STORAGE.is_empty());
     let signers: Vec<_> = registry::signers().iter().map(|p| p.name).collect();
     let storages: Vec<_> = registry::storages().iter().map(|p| p.name).collect();
     assert_eq!(signers, expected_signers);
     assert_eq!(storages, expected_storages);
+    let authenticators: Vec<_> = registry::authenticators().iter().map(|p| p.name).collect();
+    assert_eq!(authenticators, expected_authenticators);
 }
 
 #[test]
@@ -44,4 +50,8 @@ fn unknown_plugins_are_refused_with_the_compiled_in_list() {
         .err()
         .expect("no postgres storage");
     assert!(error.to_string().contains("MCP_OAUTH_STORAGE_BACKEND"));
+    let error = registry::authenticator("ldap")
+        .err()
+        .expect("no ldap authenticator");
+    assert!(error.to_string().contains("MCP_OAUTH_AUTHENTICATOR"));
 }

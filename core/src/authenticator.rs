@@ -1,0 +1,65 @@
+//! Authentication of people: who approves an authorization on the consent page. The third plugin
+//! kind, beside signers and storage: a plugin says which fields its sign-in asks for and which
+//! person filled-in fields prove; core and the HTTP layer decide the rest (consent, grants).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use crate::error::OAuthError;
+use crate::secret::{Secret, SecretHash};
+
+/// A field of the consent page's sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInField {
+    /// The form field's name, e.g. `api_key`.
+    pub name: &'static str,
+    /// What the page calls it.
+    pub label: &'static str,
+    /// Whether the value is a secret (a password field) or not (a user name).
+    pub secret: bool,
+}
+
+/// The sign-in fields a form carried, by name; their values are secrets (never logged).
+#[derive(Debug, Default)]
+pub struct SignInFields(HashMap<String, Secret>);
+
+impl SignInFields {
+    /// Adds the value of the field `name`.
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.0.insert(name.to_owned(), Secret::new(value.into()));
+        self
+    }
+
+    /// The value of the field `name`, if the form carried it.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(Secret::expose)
+    }
+}
+
+/// A person the sign-in proved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Who they are: the `sub` of the grants they approve.
+    pub subject: String,
+}
+
+/// Tells who is approving, from the consent page's sign-in fields.
+#[async_trait]
+pub trait Authenticator: Send + Sync {
+    /// The fields the sign-in asks for, in the order shown.
+    fn fields(&self) -> &'static [SignInField];
+
+    /// The person `fields` prove; `None` when they prove nobody (wrong or missing values), which
+    /// the caller budgets as a failed credential. No input may panic.
+    async fn sign_in(&self, fields: &SignInFields) -> Result<Option<User>, OAuthError>;
+}
+
+/// What an authenticator plugin is opened with.
+#[derive(Clone, Debug)]
+pub struct AuthenticatorContext {
+    /// The `MCP_*` settings.
+    pub settings: crate::PluginSettings,
+    /// The hash of the owner's API key (`MCP_API_KEY`), when one is set.
+    pub owner_key: Option<SecretHash>,
+}
