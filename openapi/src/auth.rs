@@ -53,6 +53,11 @@ fn bearer(value: &poem::http::HeaderValue) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The address of the client that sent `req` (the peer), when it has one.
+pub(crate) fn client_ip(req: &Request) -> Option<std::net::IpAddr> {
+    req.remote_addr().as_socket_addr().map(|addr| addr.ip())
+}
+
 /// The request's bearer token, if it carries `Authorization: Bearer <token>`.
 pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
     req.headers()
@@ -66,21 +71,19 @@ pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
 /// this server signed (which cannot be guessed): behind a proxy every client shares one address,
 /// and a guesser must not lock out the OAuth clients.
 pub async fn authenticate(req: &Request, state: &AppState) -> Result<Principal, OAuthError> {
-    let address = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let address = client_ip(req);
     let signed_here =
         || bearer_token(req).is_some_and(|token| state.engine.signer().decode(token).is_ok());
-    if let Some(wait) = address.and_then(|ip| state.credential_failures.blocked(ip))
+    if let Err(blocked) = state
+        .credential_failures
+        .admit(address, ErrorCode::InvalidRequest)
         && !signed_here()
     {
-        return Err(OAuthError::over_budget(
-            ErrorCode::InvalidRequest,
-            format!("too many failed credentials from this address; retry in {wait} s"),
-            wait,
-        ));
+        return Err(blocked);
     }
     let outcome = check_credentials(req, state).await;
-    if let (Err(Failure::Guess(_)), Some(ip)) = (&outcome, address) {
-        state.credential_failures.failed(ip);
+    if let Err(Failure::Guess(_)) = &outcome {
+        state.credential_failures.failed(address);
     }
     outcome.map_err(Failure::into_error)
 }

@@ -202,16 +202,15 @@ impl AuthorizeApi {
         // The API key is a credential like any other: wrong keys spend the address's budget of
         // failed credentials, shared with every route, and a spent budget is answered before the
         // key is looked at.
-        let address = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        let address = crate::auth::client_ip(req);
         if form.decision == "approve"
-            && let Some(wait) = address.and_then(|ip| self.state.credential_failures.blocked(ip))
+            && let Err(blocked) = self
+                .state
+                .credential_failures
+                .admit(address, ErrorCode::TemporarilyUnavailable)
         {
             tracing::warn!(client_id = %validated.client.client_id, "failed credentials exhausted");
-            return Err(self.state.fail(OAuthError::over_budget(
-                ErrorCode::TemporarilyUnavailable,
-                format!("too many failed credentials from this address; retry in {wait} s"),
-                wait,
-            )));
+            return Err(self.state.fail(blocked));
         }
         match form.decision.as_str() {
             "deny" => {
@@ -336,9 +335,7 @@ impl AuthorizeApi {
         validated: &ValidatedAuthorization,
         address: Option<std::net::IpAddr>,
     ) -> Result<AuthorizeResponse, ErrorResponse> {
-        if let Some(ip) = address {
-            self.state.credential_failures.failed(ip);
-        }
+        self.state.credential_failures.failed(address);
         tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong sign-in");
         Ok(self.consent_page(request, validated, Some("That API key is not correct.")))
     }

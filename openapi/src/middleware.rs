@@ -100,7 +100,7 @@ impl<E: Endpoint> Shared<E> {
                     | "/oauth/revoke"
                     | "/oauth/introspect"
             );
-        let ip = req.remote_addr().as_socket_addr()?.ip();
+        let ip = crate::auth::client_ip(req)?;
         limited.then(|| limit.check(ip)).flatten()
     }
 

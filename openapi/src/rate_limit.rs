@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use mcp_oauth_core::{ErrorCode, OAuthError};
 
 /// Above this many tracked addresses, the ones whose buckets are full again are forgotten.
 const TRACKED_LIMIT: usize = 100_000;
@@ -92,8 +93,21 @@ impl Bucket {
 }
 
 impl FailureBudget {
+    /// Refuses a request from `address` that spent its budget: `429` with `Retry-After`, with
+    /// `code` (each endpoint answers with a code it registers). An unknown address is admitted.
+    pub fn admit(&self, address: Option<IpAddr>, code: ErrorCode) -> Result<(), OAuthError> {
+        match address.and_then(|ip| self.blocked(ip)) {
+            Some(wait) => Err(OAuthError::over_budget(
+                code,
+                format!("too many failed credentials from this address; retry in {wait} s"),
+                wait,
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// `None` when `ip` may present credentials; otherwise the seconds until it may again.
-    pub fn blocked(&self, ip: IpAddr) -> Option<u64> {
+    fn blocked(&self, ip: IpAddr) -> Option<u64> {
         let now = Instant::now();
         let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let bucket = buckets.get(&client_key(ip))?.at(now);
@@ -103,8 +117,11 @@ impl FailureBudget {
         })
     }
 
-    /// Records a failed credential from `ip`.
-    pub fn failed(&self, ip: IpAddr) {
+    /// Records a failed credential from `address`, when it is known.
+    pub fn failed(&self, address: Option<IpAddr>) {
+        let Some(ip) = address else {
+            return;
+        };
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > TRACKED_LIMIT {
@@ -141,7 +158,7 @@ mod tests {
         let ip: IpAddr = "2001:db8::1".parse().unwrap();
         for _ in 0..10 {
             assert_eq!(budget.blocked(ip), None);
-            budget.failed(ip);
+            budget.failed(Some(ip));
         }
         let wait = budget.blocked(ip).expect("blocked after ten failures");
         assert!((1..=60).contains(&wait), "{wait}");
