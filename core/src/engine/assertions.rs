@@ -5,20 +5,16 @@
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use url::{Host, Url};
+use url::Url;
 
 use super::AuthorizationServer;
 use super::cache::TimedCache;
-use super::documents::DocumentFetcher;
+use super::documents::{DocumentFetcher, MIN_CACHE_SECONDS, cache_seconds, document_url};
 use crate::assertion::{AssertionRules, AssertionVerifier};
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::model::{Client, ClientKeys};
 
-/// Shortest, longest and default caching of a fetched JWK set, whatever its headers say.
-const MIN_CACHE_SECONDS: u64 = 60;
-const MAX_CACHE_SECONDS: u64 = 86_400;
-const DEFAULT_CACHE_SECONDS: u64 = 300;
 /// Most JWK sets kept in the cache.
 const MAX_CACHED: usize = 1024;
 /// Longest accepted `jwks_uri`.
@@ -82,29 +78,13 @@ impl ClientAssertions {
         Ok(keys)
     }
 
-    /// The rules for a key URL: https (loopback http in tests), a host, no credentials or
-    /// fragment. Where it may point is judged at each fetch, on the address connected to.
+    /// The rules for a key URL: those of every document a client publishes, and a bounded
+    /// length.
     fn check_key_url(&self, uri: &str) -> Result<Url, &'static str> {
-        let url = Url::parse(uri).map_err(|_| "is not a URL")?;
-        let loopback = match url.host() {
-            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => return Err("has no host"),
-        };
-        match url.scheme() {
-            "https" => {}
-            "http" if self.allow_http_loopback && loopback => {}
-            _ => return Err("must use https"),
+        if uri.len() > MAX_URI_LEN {
+            return Err("must be at most 2048 characters");
         }
-        if uri.len() > MAX_URI_LEN
-            || url.fragment().is_some()
-            || !url.username().is_empty()
-            || url.password().is_some()
-        {
-            return Err("must be at most 2048 characters, without a fragment or credentials");
-        }
-        Ok(url)
+        document_url(uri, self.allow_http_loopback)
     }
 
     /// The JWK set at `uri`, cached; `refresh` fetches it again unless the cached copy is less
@@ -116,7 +96,7 @@ impl ClientAssertions {
         now: UnixTime,
     ) -> Result<Arc<serde_json::Value>, OAuthError> {
         if let Some(cached) = self.key_sets.get(uri, now)
-            && (!refresh || cached.fetched_at + MIN_CACHE_SECONDS as i64 > now)
+            && (!refresh || cached.fetched_at + MIN_CACHE_SECONDS > now)
         {
             return Ok(cached.jwks);
         }
@@ -127,10 +107,7 @@ impl ClientAssertions {
         let jwks: serde_json::Value = serde_json::from_slice(&fetched.body)
             .map_err(|_| failed("its jwks_uri does not serve JSON"))?;
         let jwks = Arc::new(jwks);
-        let seconds = fetched
-            .max_age
-            .unwrap_or(DEFAULT_CACHE_SECONDS)
-            .clamp(MIN_CACHE_SECONDS, MAX_CACHE_SECONDS) as i64;
+        let seconds = cache_seconds(fetched.max_age);
         self.key_sets.put(
             uri.to_owned(),
             KeySet {

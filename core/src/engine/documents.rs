@@ -34,10 +34,38 @@ pub trait DocumentFetcher: Send + Sync {
     async fn fetch(&self, url: &Url) -> Result<FetchedDocument, OAuthError>;
 }
 
-/// Shortest and longest caching of a document, whatever its headers say, and the default.
-const MIN_CACHE_SECONDS: u64 = 60;
-const MAX_CACHE_SECONDS: u64 = 86_400;
-const DEFAULT_CACHE_SECONDS: u64 = 300;
+/// Shortest caching of a fetched document, whatever its headers say.
+pub(super) const MIN_CACHE_SECONDS: i64 = 60;
+
+/// How long a fetched document (a metadata document, a JWK set) is kept: its `max-age`, five
+/// minutes when it gives none, and never less than a minute or more than a day.
+pub(super) fn cache_seconds(max_age: Option<u64>) -> i64 {
+    max_age
+        .unwrap_or(300)
+        .clamp(MIN_CACHE_SECONDS as u64, 86_400) as i64
+}
+
+/// The rules for the URL of a document a client publishes: https (or, with
+/// `allow_http_loopback`, for tests, http on a loopback host), without a fragment or credentials.
+/// Where it may point is judged at each fetch, on the address connected to.
+pub(super) fn document_url(text: &str, allow_http_loopback: bool) -> Result<Url, &'static str> {
+    let url = Url::parse(text).map_err(|_| "is not a URL")?;
+    let loopback = match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http_loopback && loopback => {}
+        _ => return Err("must use https"),
+    }
+    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry a fragment or credentials");
+    }
+    Ok(url)
+}
 /// Most documents kept in the cache.
 const MAX_CACHED: usize = 1024;
 /// How long past its freshness a cached document is still used while its host fails to serve it
@@ -152,10 +180,7 @@ impl ClientDocuments {
         let url = self.check_url(client_id)?;
         let entry = match self.fetch_once(client_id, url, now).await {
             Ok((client, max_age)) => {
-                let seconds = max_age
-                    .unwrap_or(DEFAULT_CACHE_SECONDS)
-                    .clamp(MIN_CACHE_SECONDS, MAX_CACHE_SECONDS)
-                    as i64;
+                let seconds = cache_seconds(max_age);
                 Cached {
                     client,
                     fresh_until: now + seconds,
@@ -167,14 +192,14 @@ impl ClientDocuments {
             // request (each failing fetch can take seconds).
             Err(Failure::Unserved(error)) => match cached {
                 Some(stale) if stale.usable_until > now => Cached {
-                    fresh_until: now + MIN_CACHE_SECONDS as i64,
+                    fresh_until: now + MIN_CACHE_SECONDS,
                     ..stale
                 },
                 _ => match super::pinned::document(client_id) {
                     Some(pinned) => Cached {
                         client: parse(client_id, pinned.as_bytes(), now)?,
-                        fresh_until: now + MIN_CACHE_SECONDS as i64,
-                        usable_until: now + MIN_CACHE_SECONDS as i64,
+                        fresh_until: now + MIN_CACHE_SECONDS,
+                        usable_until: now + MIN_CACHE_SECONDS,
                     },
                     None => return Err(error),
                 },
@@ -233,21 +258,7 @@ impl ClientDocuments {
     /// segments.
     fn check_url(&self, client_id: &str) -> Result<Url, OAuthError> {
         let invalid = |why: &str| OAuthError::invalid_client(format!("client_id URL {why}"));
-        let url = Url::parse(client_id).map_err(|_| invalid("is not a URL"))?;
-        let loopback = match url.host() {
-            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        match url.scheme() {
-            "https" => {}
-            "http" if self.allow_http_loopback && loopback => {}
-            _ => return Err(invalid("must use https")),
-        }
-        if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("must not carry a fragment or credentials"));
-        }
+        let url = document_url(client_id, self.allow_http_loopback).map_err(invalid)?;
         if url.path() == "/" || has_dot_segment(client_id) {
             return Err(invalid("must have a path without dot segments"));
         }
