@@ -15,6 +15,11 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// shares no secret with this server.
 pub const SIGNING_ALGORITHMS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
 
+/// A refused assertion: always `invalid_client` (RFC 7521 §4.2.1), saying why.
+pub fn refused(why: &str) -> OAuthError {
+    OAuthError::invalid_client(format!("client authentication failed: {why}"))
+}
+
 /// Checks the signature of a JWT against a JWK set. Verifying is CPU work, so the trait is sync.
 pub trait AssertionVerifier: Send + Sync {
     /// The claims of `assertion` when one of the keys of `jwks` (a JWK set, RFC 7517 §5) signed it
@@ -88,9 +93,7 @@ impl AssertionRules<'_> {
     /// Refuses an assertion made by or about another client, for another audience, expired, not
     /// yet valid, living longer than [`MAX_LIFETIME_SECONDS`], or without a usable `jti`.
     pub fn check(&self, claims: &AssertionClaims) -> Result<(), OAuthError> {
-        let refused = |why: &str| {
-            OAuthError::invalid_client(format!("client authentication failed: the assertion {why}"))
-        };
+        let refused = |why: &str| refused(&format!("the assertion {why}"));
         if claims.iss != self.client_id || claims.sub != self.client_id {
             return Err(refused("must have the client id as iss and sub"));
         }

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mcp_oauth_core::OAuthError;
-use mcp_oauth_core::assertion::JWT_BEARER_ASSERTION;
+use mcp_oauth_core::assertion::{self, JWT_BEARER_ASSERTION};
 use mcp_oauth_core::engine::ClientCredentials;
 use mcp_oauth_core::secret::Secret;
 use poem::Request;
@@ -112,8 +112,8 @@ fn client_assertion(form: &FormCredentials) -> Result<Option<String>, OAuthError
         (Some(kind), Some(assertion)) if kind == JWT_BEARER_ASSERTION => {
             Ok(Some(assertion.clone()))
         }
-        (Some(_), Some(_)) => Err(OAuthError::invalid_client(format!(
-            "client authentication failed: client_assertion_type must be {JWT_BEARER_ASSERTION}"
+        (Some(_), Some(_)) => Err(assertion::refused(&format!(
+            "client_assertion_type must be {JWT_BEARER_ASSERTION}"
         ))),
         _ => Err(OAuthError::invalid_request(
             "client_assertion and client_assertion_type are sent together",

@@ -10,7 +10,7 @@ use url::Url;
 use super::AuthorizationServer;
 use super::cache::TimedCache;
 use super::documents::{DocumentFetcher, MIN_CACHE_SECONDS, cache_seconds, document_url};
-use crate::assertion::{AssertionRules, AssertionVerifier};
+use crate::assertion::{AssertionRules, AssertionVerifier, refused};
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::model::{Client, ClientKeys};
@@ -102,10 +102,10 @@ impl ClientAssertions {
         }
         let url = self
             .check_key_url(uri)
-            .map_err(|why| failed(&format!("its jwks_uri {why}")))?;
+            .map_err(|why| refused(&format!("its jwks_uri {why}")))?;
         let fetched = self.fetcher.fetch(&url).await?;
         let jwks: serde_json::Value = serde_json::from_slice(&fetched.body)
-            .map_err(|_| failed("its jwks_uri does not serve JSON"))?;
+            .map_err(|_| refused("its jwks_uri does not serve JSON"))?;
         let jwks = Arc::new(jwks);
         let seconds = cache_seconds(fetched.max_age);
         self.key_sets.put(
@@ -118,11 +118,6 @@ impl ClientAssertions {
         );
         Ok(jwks)
     }
-}
-
-/// A refused assertion: always `invalid_client` (RFC 7521 §4.2.1), with why.
-fn failed(why: &str) -> OAuthError {
-    OAuthError::invalid_client(format!("client authentication failed: {why}"))
 }
 
 impl AuthorizationServer {
@@ -159,11 +154,11 @@ impl AuthorizationServer {
         let assertions = self
             .assertions
             .as_ref()
-            .ok_or_else(|| failed("this server does not accept client assertions"))?;
+            .ok_or_else(|| refused("this server does not accept client assertions"))?;
         let claims = match &client.keys {
             Some(ClientKeys::Jwks(text)) => {
                 let jwks = serde_json::from_str(text)
-                    .map_err(|_| failed("the client's registered jwks do not read"))?;
+                    .map_err(|_| refused("the client's registered jwks do not read"))?;
                 assertions.verifier.verify(assertion, &jwks)?
             }
             Some(ClientKeys::JwksUri(uri)) => {
@@ -176,7 +171,7 @@ impl AuthorizationServer {
                     }
                 }
             }
-            None => return Err(failed("the client has no keys to check an assertion with")),
+            None => return Err(refused("the client has no keys to check an assertion with")),
         };
         AssertionRules {
             client_id: client.client_id.as_str(),
@@ -192,7 +187,7 @@ impl AuthorizationServer {
         let key = format!("assertion/{}", crate::secret::hex(&digest));
         let until = claims.exp.max(now) + crate::assertion::LEEWAY_SECONDS;
         if !self.storage.use_once(&key, until, now).await? {
-            return Err(failed(
+            return Err(refused(
                 "the assertion was already used (its jti is single use)",
             ));
         }

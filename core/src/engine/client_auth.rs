@@ -2,6 +2,7 @@
 //! token, revocation and introspection endpoints alike.
 
 use super::AuthorizationServer;
+use crate::assertion::{refused, unverified_issuer};
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::model::Client;
@@ -28,15 +29,10 @@ impl ClientCredentials {
         client_id: Option<String>,
         assertion: String,
     ) -> Result<Self, OAuthError> {
-        let issuer = crate::assertion::unverified_issuer(&assertion).ok_or_else(|| {
-            OAuthError::invalid_client(
-                "client authentication failed: the client assertion is not a JWT naming its iss",
-            )
-        })?;
+        let issuer = unverified_issuer(&assertion)
+            .ok_or_else(|| refused("the client assertion is not a JWT naming its iss"))?;
         if client_id.as_ref().is_some_and(|id| *id != issuer) {
-            return Err(OAuthError::invalid_client(
-                "client authentication failed: client_id is not the assertion's iss",
-            ));
+            return Err(refused("client_id is not the assertion's iss"));
         }
         Ok(Self {
             client_id: issuer,

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use mcp_oauth_core::OAuthError;
-use mcp_oauth_core::assertion::{AssertionClaims, AssertionVerifier, SIGNING_ALGORITHMS};
+use mcp_oauth_core::assertion::{AssertionClaims, AssertionVerifier, SIGNING_ALGORITHMS, refused};
 
 /// Smallest RSA modulus accepted, in bytes (2048 bits, RFC 7518 §3.3).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
@@ -25,7 +25,7 @@ impl AssertionVerifier for JwksVerifier {
     ) -> Result<AssertionClaims, OAuthError> {
         let header = jsonwebtoken::decode_header(assertion)
             .map_err(|_| refused("the client assertion is not a signed JWT"))?;
-        if !SIGNING_ALGORITHMS.contains(&algorithm_name(header.alg).as_str()) {
+        if !accepted().any(|alg| alg == header.alg) {
             return Err(refused(
                 "the client assertion must be signed with RS256, ES256 or EdDSA",
             ));
@@ -67,10 +67,7 @@ impl AssertionVerifier for JwksVerifier {
             ));
         }
         let usable = keys(jwks).any(|jwk| {
-            [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA]
-                .into_iter()
-                .any(|alg| signs_with(&jwk, alg))
-                && DecodingKey::from_jwk(&jwk).is_ok()
+            accepted().any(|alg| signs_with(&jwk, alg)) && DecodingKey::from_jwk(&jwk).is_ok()
         });
         if usable {
             Ok(())
@@ -81,6 +78,14 @@ impl AssertionVerifier for JwksVerifier {
             ))
         }
     }
+}
+
+/// The algorithms accepted on assertions: core's [`SIGNING_ALGORITHMS`], as jsonwebtoken names
+/// them.
+fn accepted() -> impl Iterator<Item = Algorithm> {
+    SIGNING_ALGORITHMS
+        .iter()
+        .filter_map(|name| name.parse().ok())
 }
 
 /// The public keys of a JWK set that read as JWKs; the others (unknown key types, private
@@ -133,11 +138,6 @@ fn signs_with(jwk: &Jwk, alg: Algorithm) -> bool {
 /// The JWS name of `alg` (`RS256`, `EdDSA`, …).
 fn algorithm_name(alg: Algorithm) -> String {
     format!("{alg:?}")
-}
-
-/// A refused assertion: `invalid_client` (RFC 7521 §4.2.1).
-fn refused(why: &str) -> OAuthError {
-    OAuthError::invalid_client(format!("client authentication failed: {why}"))
 }
 
 #[cfg(test)]
