@@ -87,6 +87,7 @@ impl App {
             .as_deref()
             .filter(|key| !key.is_empty())
             .map(Secret::new);
+        let api_key_hash = api_key.as_ref().map(Secret::hash);
         let auto_approve = settings
             .oauth_auto_approve
             .unwrap_or(loopback && api_key.is_none());
@@ -125,7 +126,7 @@ impl App {
         let authenticator =
             (registry::authenticator(&settings.oauth_authenticator)?.open)(AuthenticatorContext {
                 settings: plugin_settings.clone(),
-                owner_key: api_key.as_ref().map(Secret::hash),
+                owner_key: api_key_hash.clone(),
             })?;
         let location = plugin_settings
             .get("MCP_OAUTH_STORAGE_URL")
@@ -183,7 +184,7 @@ impl App {
         let state = Arc::new(AppState {
             engine,
             memories: Arc::new(MemoryService::new(storage, clock.clone())),
-            api_key: api_key.as_ref().map(Secret::hash),
+            api_key: api_key_hash,
             registration_key: settings
                 .dcr_registration_key
                 .as_deref()

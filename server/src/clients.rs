@@ -8,7 +8,7 @@ use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 use crate::app::open_persistent_storage;
 use crate::config::Settings;
 
-/// Prunes the storage the settings name; the line to print.
+/// Prunes the storage the settings name; the line to print, with its newline.
 pub async fn prune(
     settings: &Settings,
     plugin_settings: PluginSettings,
@@ -23,7 +23,7 @@ pub async fn prune(
     let removed =
         prune_unused_clients(storage.as_ref(), settings.oauth_unused_client_ttl, now).await?;
     Ok(format!(
-        "removed {removed} client registration{} unused for {} s",
+        "removed {removed} client registration{} unused for {} s\n",
         if removed == 1 { "" } else { "s" },
         settings.oauth_unused_client_ttl
     ))

@@ -57,38 +57,31 @@ fn main() -> ExitCode {
 }
 
 fn keys(action: KeysCommand, settings: &Settings) -> ExitCode {
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    let now = mcp_oauth_core::Clock::now(&SystemClock);
-    match runtime.block_on(mcp_oauth_server::keys::run(
-        action,
-        settings,
-        PluginSettings::from_env(),
-        now,
-    )) {
-        Ok(listing) => {
-            print!("{listing}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    offline_command(|now| {
+        mcp_oauth_server::keys::run(action, settings, PluginSettings::from_env(), now)
+    })
 }
 
 fn prune_clients(settings: &Settings) -> ExitCode {
+    offline_command(|now| {
+        mcp_oauth_server::clients::prune(settings, PluginSettings::from_env(), now)
+    })
+}
+
+/// Runs a command on the storage beside the server (`memory keys`, `memory clients`): prints
+/// what it answers, or its error as one line.
+fn offline_command<F>(command: impl FnOnce(mcp_oauth_core::UnixTime) -> F) -> ExitCode
+where
+    F: std::future::Future<Output = Result<String, mcp_oauth_core::Error>>,
+{
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
     let now = mcp_oauth_core::Clock::now(&SystemClock);
-    let pruned = mcp_oauth_server::clients::prune(settings, PluginSettings::from_env(), now);
-    match runtime.block_on(pruned) {
-        Ok(line) => {
-            println!("{line}");
+    match runtime.block_on(command(now)) {
+        Ok(output) => {
+            print!("{output}");
             ExitCode::SUCCESS
         }
         Err(error) => {

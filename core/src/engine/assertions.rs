@@ -34,6 +34,8 @@ pub struct ClientAssertions {
     fetcher: Arc<dyn DocumentFetcher>,
     allow_http_loopback: bool,
     key_sets: TimedCache<String, KeySet>,
+    /// The audiences an assertion may name, set when the engine takes these assertions.
+    audiences: Vec<String>,
 }
 
 impl ClientAssertions {
@@ -49,6 +51,7 @@ impl ClientAssertions {
             fetcher,
             allow_http_loopback,
             key_sets: TimedCache::new(MAX_CACHED),
+            audiences: Vec::new(),
         }
     }
 
@@ -121,8 +124,16 @@ impl ClientAssertions {
 }
 
 impl AuthorizationServer {
-    /// Accepts `private_key_jwt` client authentication, checked by `assertions`.
-    pub fn with_client_assertions(mut self, assertions: ClientAssertions) -> Self {
+    /// Accepts `private_key_jwt` client authentication, checked by `assertions`. An assertion
+    /// may name, under each issuer name, the issuer or the token endpoint (RFC 7523 §3 allows the
+    /// token endpoint URL; the issuer is what newer profiles ask for); the same assertion form
+    /// serves revocation and introspection.
+    pub fn with_client_assertions(mut self, mut assertions: ClientAssertions) -> Self {
+        assertions.audiences = self
+            .config
+            .issuers()
+            .flat_map(|issuer| [issuer.to_owned(), format!("{issuer}/oauth/token")])
+            .collect();
         self.assertions = Some(assertions);
         self
     }
@@ -130,16 +141,6 @@ impl AuthorizationServer {
     /// Whether `private_key_jwt` client authentication is accepted.
     pub fn supports_client_assertions(&self) -> bool {
         self.assertions.is_some()
-    }
-
-    /// The audiences a client assertion may name: under each issuer name, the issuer and the
-    /// token endpoint (RFC 7523 §3 allows the token endpoint URL; the issuer is what newer
-    /// profiles ask for). The same assertion form serves revocation and introspection.
-    pub(crate) fn assertion_audiences(&self) -> Vec<String> {
-        self.config
-            .issuers()
-            .flat_map(|issuer| [issuer.to_owned(), format!("{issuer}/oauth/token")])
-            .collect()
     }
 
     /// Checks that `assertion` was signed by `client` with one of its keys, names this server,
@@ -175,7 +176,7 @@ impl AuthorizationServer {
         };
         AssertionRules {
             client_id: client.client_id.as_str(),
-            audiences: &self.assertion_audiences(),
+            audiences: &assertions.audiences,
             now,
         }
         .check(&claims)?;
