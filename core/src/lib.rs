@@ -31,7 +31,9 @@ pub use memories::MemoryService;
 pub use settings::PluginSettings;
 pub use signer::{Expectations, TokenSigner};
 pub use signing::Signing;
-pub use store::{ClientStore, GrantStore, KeyStore, MemoryStore, Storage, TokenStore};
+pub use store::{
+    AccountStore, ClientStore, ConsentStore, GrantStore, KeyStore, MemoryStore, Storage, TokenStore,
+};
 
 // Plugin crates re-use these so their versions always match the registry's.
 pub use async_trait::async_trait;

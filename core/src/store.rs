@@ -1,4 +1,4 @@
-//! The storage roles. Each is a small object-safe async trait; a backend implements all five and so
+//! The storage roles. Each is a small object-safe async trait; a backend implements all seven and so
 //! is a [`Storage`]. One-shot semantics (a code is taken once, a refresh token rotates once) are part
 //! of each contract and of the conformance suite (`testkit::storage`), never left to callers.
 //!
@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::error::Result;
 use crate::model::{
-    AuthorizationCode, Client, ClientId, CodeUse, Memory, MemoryPage, MemoryQuery, RefreshToken,
-    ScoredMemory, TagCount,
+    Account, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
+    MemoryQuery, RefreshToken, ScoredMemory, TagCount,
 };
 use crate::secret::SecretHash;
 
@@ -77,6 +77,9 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_family(&self, family_id: &str) -> Result<()>;
     /// Revokes every refresh token issued to `client`, all or nothing.
     async fn revoke_client_tokens(&self, client: &ClientId) -> Result<()>;
+    /// Revokes every refresh token issued to `client` for `subject` (one person's grant), all
+    /// or nothing.
+    async fn revoke_grant_tokens(&self, client: &ClientId, subject: &str) -> Result<()>;
     /// Records that the access token `jti` is revoked until it expires at `expires_at`.
     async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()>;
     /// Whether the access token `jti` was revoked (and has not expired by `now`).
@@ -119,7 +122,40 @@ pub trait MemoryStore: Send + Sync {
     async fn tags(&self) -> Result<Vec<TagCount>>;
 }
 
-/// A complete storage backend: every role.
-pub trait Storage: ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore {}
+/// Local accounts (the `local` authenticator's people).
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Stores a new account; [`Error::Conflict`](crate::Error::Conflict) when its name is taken.
+    async fn insert_account(&self, account: &Account) -> Result<()>;
+    /// The account called `name`.
+    async fn account(&self, name: &str) -> Result<Option<Account>>;
+    /// Replaces the stored account that has `account`'s name; returns `false`, storing nothing,
+    /// when there is none.
+    async fn update_account(&self, account: &Account) -> Result<bool>;
+    /// Deletes the account called `name`; returns whether there was one.
+    async fn delete_account(&self, name: &str) -> Result<bool>;
+    /// Every account, by name.
+    async fn accounts(&self) -> Result<Vec<Account>>;
+}
 
-impl<T: ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore> Storage for T {}
+/// What people approved for clients: remembered consent and connected apps.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Stores `consent`, replacing the one of the same subject and client.
+    async fn put_consent(&self, consent: &Consent) -> Result<()>;
+    /// The consent `subject` gave `client`, revoked or not.
+    async fn consent(&self, subject: &str, client: &ClientId) -> Result<Option<Consent>>;
+    /// The consents of `subject`, or of everyone for `None`, by subject then client.
+    async fn consents(&self, subject: Option<&str>) -> Result<Vec<Consent>>;
+}
+
+/// A complete storage backend: every role.
+pub trait Storage:
+    ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore + AccountStore + ConsentStore
+{
+}
+
+impl<T> Storage for T where
+    T: ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore + AccountStore + ConsentStore
+{
+}

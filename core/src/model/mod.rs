@@ -1,5 +1,6 @@
 //! The domain model: newtypes for every protocol value and the records storage keeps.
 
+mod account;
 mod claims;
 mod client;
 mod grant;
@@ -8,6 +9,7 @@ mod pkce;
 mod redirect;
 mod scope;
 
+pub use account::{Account, Consent, MAX_ACCOUNT_NAME, OWNER, Role};
 pub use claims::AccessClaims;
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientId, ClientKeys, ClientProfile, GrantType,

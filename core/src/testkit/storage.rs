@@ -3,8 +3,9 @@
 use futures::future::join_all;
 
 use crate::model::{
-    AuthMethod, AuthorizationCode, Client, ClientId, ClientKeys, ClientProfile, CodeUse, GrantType,
-    Memory, MemoryQuery, RedirectUri, RefreshState, RefreshToken, Scope, StoredBy, content_hash,
+    Account, AuthMethod, AuthorizationCode, Client, ClientId, ClientKeys, ClientProfile, CodeUse,
+    Consent, GrantType, Memory, MemoryQuery, RedirectUri, RefreshState, RefreshToken, Role, Scope,
+    StoredBy, content_hash,
 };
 use crate::secret::{Secret, SecretHash};
 use crate::store::Storage;
@@ -21,6 +22,9 @@ pub async fn run(storage: &dyn Storage) {
     one_time_ids(storage).await;
     keys(storage).await;
     memories(storage).await;
+    accounts(storage).await;
+    consents(storage).await;
+    grant_tokens(storage).await;
 }
 
 fn client(id: &str) -> Client {
@@ -795,5 +799,166 @@ async fn memories(storage: &dyn Storage) {
             .await
             .expect("get")
             .is_none()
+    );
+}
+
+fn account(name: &str, role: Role) -> Account {
+    Account {
+        name: name.into(),
+        role,
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${name}"),
+        created_at: NOW,
+    }
+}
+
+async fn accounts(storage: &dyn Storage) {
+    assert!(storage.accounts().await.expect("list").is_empty());
+    let bob = account("bob", Role::Reader);
+    let alice = account("alice@example.com", Role::Admin);
+    storage.insert_account(&bob).await.expect("insert");
+    storage.insert_account(&alice).await.expect("insert");
+    assert!(
+        matches!(
+            storage.insert_account(&account("bob", Role::Admin)).await,
+            Err(crate::Error::Conflict(_))
+        ),
+        "a taken name is a conflict"
+    );
+    assert_eq!(
+        storage.account("bob").await.expect("read"),
+        Some(bob.clone()),
+        "the first account of a name is kept"
+    );
+    assert_eq!(
+        storage.accounts().await.expect("list"),
+        vec![alice.clone(), bob.clone()],
+        "accounts are listed by name"
+    );
+    let promoted = Account {
+        role: Role::Writer,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$new".into(),
+        ..bob.clone()
+    };
+    assert!(storage.update_account(&promoted).await.expect("update"));
+    assert_eq!(storage.account("bob").await.expect("read"), Some(promoted));
+    assert!(
+        !storage
+            .update_account(&account("carol", Role::Reader))
+            .await
+            .expect("update"),
+        "an update creates no account"
+    );
+    assert_eq!(storage.account("carol").await.expect("read"), None);
+    for odd in [
+        "",
+        "a\0b",
+        "x'; DELETE oauth_account; --",
+        &"n".repeat(5000),
+    ] {
+        assert_eq!(storage.account(odd).await.expect("read"), None, "{odd:?}");
+        assert!(!storage.delete_account(odd).await.expect("delete"));
+    }
+    assert!(storage.delete_account("bob").await.expect("delete"));
+    assert!(!storage.delete_account("bob").await.expect("delete"));
+    assert_eq!(storage.accounts().await.expect("list"), vec![alice]);
+}
+
+fn consent(subject: &str, client: &str) -> Consent {
+    Consent {
+        subject: subject.into(),
+        client_id: ClientId::new(client),
+        scope: [Scope::Read, Scope::OfflineAccess].into_iter().collect(),
+        redirect_hosts: ["claude.ai".to_owned()].into(),
+        granted_at: NOW,
+        last_used_at: NOW,
+        revoked_at: None,
+    }
+}
+
+async fn consents(storage: &dyn Storage) {
+    assert!(storage.consents(None).await.expect("list").is_empty());
+    let alice_a = consent("alice", "client-a");
+    let alice_b = consent("alice", "https://app.example/client.json");
+    let bob_a = consent("bob", "client-a");
+    for each in [&bob_a, &alice_b, &alice_a] {
+        storage.put_consent(each).await.expect("put");
+    }
+    assert_eq!(
+        storage
+            .consent("alice", &ClientId::new("client-a"))
+            .await
+            .expect("read"),
+        Some(alice_a.clone())
+    );
+    assert_eq!(
+        storage
+            .consent("carol", &ClientId::new("client-a"))
+            .await
+            .expect("read"),
+        None
+    );
+    let mut expected_alice = vec![alice_a.clone(), alice_b.clone()];
+    expected_alice.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+    assert_eq!(
+        storage.consents(Some("alice")).await.expect("list"),
+        expected_alice,
+        "one subject's consents, by client"
+    );
+    assert_eq!(storage.consents(None).await.expect("list").len(), 3);
+    let revoked = Consent {
+        revoked_at: Some(NOW + 10),
+        last_used_at: NOW + 5,
+        ..alice_a.clone()
+    };
+    storage.put_consent(&revoked).await.expect("replace");
+    assert_eq!(
+        storage
+            .consent("alice", &ClientId::new("client-a"))
+            .await
+            .expect("read"),
+        Some(revoked),
+        "a consent is replaced, not duplicated"
+    );
+    assert_eq!(storage.consents(None).await.expect("list").len(), 3);
+    assert_eq!(
+        storage.consents(Some("bob")).await.expect("list"),
+        vec![bob_a]
+    );
+}
+
+async fn grant_tokens(storage: &dyn Storage) {
+    let of = |subject: &str, client: &str| RefreshToken {
+        subject: subject.into(),
+        client_id: ClientId::new(client),
+        ..refresh(&Secret::generate(32), &format!("grant-{subject}-{client}"))
+    };
+    let alice_a = of("alice", "grant-client-a");
+    let alice_b = of("alice", "grant-client-b");
+    let bob_a = of("bob", "grant-client-a");
+    for token in [&alice_a, &alice_b, &bob_a] {
+        storage.put_refresh(token).await.expect("put");
+    }
+    storage
+        .revoke_grant_tokens(&ClientId::new("grant-client-a"), "alice")
+        .await
+        .expect("revoke");
+    let state = |token: RefreshToken| async move {
+        storage
+            .refresh(&token.token_hash, NOW)
+            .await
+            .expect("read")
+            .expect("kept")
+            .state
+    };
+    assert_eq!(state(alice_a).await, RefreshState::Revoked);
+    assert_eq!(
+        state(alice_b).await,
+        RefreshState::Active,
+        "the person's other grants stay"
+    );
+    assert_eq!(
+        state(bob_a).await,
+        RefreshState::Active,
+        "other people's grants of the client stay"
     );
 }

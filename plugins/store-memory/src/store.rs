@@ -1,17 +1,17 @@
 //! The in-memory implementation of every storage role.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use mcp_oauth_core::model::{
-    AuthorizationCode, Client, ClientId, CodeUse, Memory, MemoryPage, MemoryQuery, RefreshState,
-    RefreshToken, ScoredMemory, TagCount, relevance,
+    Account, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
+    MemoryQuery, RefreshState, RefreshToken, ScoredMemory, TagCount, relevance,
 };
 use mcp_oauth_core::secret::SecretHash;
 use mcp_oauth_core::{
-    ClientStore, Error, GrantStore, KeyStore, MemoryStore, Result, TokenStore, UnixTime,
-    async_trait,
+    AccountStore, ClientStore, ConsentStore, Error, GrantStore, KeyStore, MemoryStore, Result,
+    TokenStore, UnixTime, async_trait,
 };
 use parking_lot::Mutex;
 
@@ -73,6 +73,9 @@ pub struct InMemoryStorage {
     /// One-time identifiers → when their record expires.
     used_once: Mutex<Expiring<String, UnixTime>>,
     memories: Mutex<HashMap<String, Memory>>,
+    accounts: Mutex<BTreeMap<String, Account>>,
+    /// Consents by subject, then client.
+    consents: Mutex<BTreeMap<(String, ClientId), Consent>>,
 }
 
 /// How many independently locked parts a sharded table has.
@@ -308,6 +311,76 @@ impl TokenStore for InMemoryStorage {
             }
         }
         Ok(())
+    }
+
+    async fn revoke_grant_tokens(&self, client: &ClientId, subject: &str) -> Result<()> {
+        for token in self.refresh_tokens.lock().values_mut() {
+            if token.client_id == *client && token.subject == subject {
+                token.state = RefreshState::Revoked;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountStore for InMemoryStorage {
+    async fn insert_account(&self, account: &Account) -> Result<()> {
+        match self.accounts.lock().entry(account.name.clone()) {
+            std::collections::btree_map::Entry::Occupied(_) => {
+                Err(Error::Conflict(format!("account {}", account.name)))
+            }
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(account.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn account(&self, name: &str) -> Result<Option<Account>> {
+        Ok(self.accounts.lock().get(name).cloned())
+    }
+
+    async fn update_account(&self, account: &Account) -> Result<bool> {
+        match self.accounts.lock().get_mut(&account.name) {
+            Some(stored) => {
+                *stored = account.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_account(&self, name: &str) -> Result<bool> {
+        Ok(self.accounts.lock().remove(name).is_some())
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        Ok(self.accounts.lock().values().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl ConsentStore for InMemoryStorage {
+    async fn put_consent(&self, consent: &Consent) -> Result<()> {
+        let key = (consent.subject.clone(), consent.client_id.clone());
+        self.consents.lock().insert(key, consent.clone());
+        Ok(())
+    }
+
+    async fn consent(&self, subject: &str, client: &ClientId) -> Result<Option<Consent>> {
+        let key = (subject.to_owned(), client.clone());
+        Ok(self.consents.lock().get(&key).cloned())
+    }
+
+    async fn consents(&self, subject: Option<&str>) -> Result<Vec<Consent>> {
+        Ok(self
+            .consents
+            .lock()
+            .values()
+            .filter(|consent| subject.is_none_or(|wanted| consent.subject == wanted))
+            .cloned()
+            .collect())
     }
 }
 

@@ -100,7 +100,7 @@ impl SurrealStorage {
             });
         }
         // Each step is idempotent, so every start applies them all: an older database is upgraded.
-        for step in [schema::V1, schema::V2, schema::V3, schema::V4] {
+        for step in [schema::V1, schema::V2, schema::V3, schema::V4, schema::V5] {
             self.run(step, Vec::new()).await?;
         }
         self.run(

@@ -1,7 +1,7 @@
 //! The schema, defined at start, idempotently, and versioned.
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Every definition of version 1; each is idempotent (`IF NOT EXISTS`).
 pub const V1: &str = "
@@ -34,4 +34,13 @@ DEFINE INDEX IF NOT EXISTS oauth_refresh_client ON oauth_refresh FIELDS doc.clie
 /// they expire.
 pub const V4: &str = "
 DEFINE TABLE IF NOT EXISTS oauth_used_once SCHEMALESS;
+";
+
+/// Version 5: people. Local accounts, and what each person approved for each client (keyed by
+/// subject and client), found by subject for the connected-apps list; refresh tokens found by
+/// client and subject, for revoking one person's grant.
+pub const V5: &str = "
+DEFINE TABLE IF NOT EXISTS oauth_account SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS oauth_consent SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS oauth_consent_subject ON oauth_consent FIELDS doc.subject;
 ";

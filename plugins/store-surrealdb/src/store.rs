@@ -6,13 +6,13 @@ use std::future::Future;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mcp_oauth_core::model::{
-    AuthorizationCode, Client, ClientId, CodeUse, Memory, MemoryPage, MemoryQuery, RefreshToken,
-    ScoredMemory, TagCount,
+    Account, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
+    MemoryQuery, RefreshToken, ScoredMemory, TagCount,
 };
 use mcp_oauth_core::secret::SecretHash;
 use mcp_oauth_core::{
-    ClientStore, Error, GrantStore, KeyStore, MemoryStore, Result, TokenStore, UnixTime,
-    async_trait,
+    AccountStore, ClientStore, ConsentStore, Error, GrantStore, KeyStore, MemoryStore, Result,
+    TokenStore, UnixTime, async_trait,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -396,6 +396,161 @@ impl TokenStore for SurrealStorage {
         })
         .await?;
         Ok(())
+    }
+
+    async fn revoke_grant_tokens(&self, client: &ClientId, subject: &str) -> Result<()> {
+        self.retrying(|| {
+            self.rows(
+                "UPDATE oauth_refresh SET doc.state = 'revoked'
+                   WHERE doc.client_id = $client AND doc.subject = $subject RETURN NONE;",
+                vec![
+                    ("client", json!(client.as_str())),
+                    ("subject", json!(subject)),
+                ],
+                0,
+            )
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountStore for SurrealStorage {
+    async fn insert_account(&self, account: &Account) -> Result<()> {
+        let vars = vec![("key", json!(account.name)), ("doc", encode(account)?)];
+        match self
+            .rows(
+                "CREATE type::record('oauth_account', $key) SET doc = $doc RETURN NONE;",
+                vars,
+                0,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SurrealError::Exists(_)) => {
+                Err(Error::Conflict(format!("account {}", account.name)))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn account(&self, name: &str) -> Result<Option<Account>> {
+        if !is_record_key(name) {
+            return Ok(None);
+        }
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM type::record('oauth_account', $key);",
+                vec![("key", json!(name))],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|row| decode("account", row))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    async fn update_account(&self, account: &Account) -> Result<bool> {
+        if !is_record_key(&account.name) {
+            return Ok(false);
+        }
+        let vars = vec![("key", json!(account.name)), ("doc", encode(account)?)];
+        let rows = self
+            .rows(
+                "UPDATE type::record('oauth_account', $key) SET doc = $doc RETURN BEFORE;",
+                vars,
+                0,
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn delete_account(&self, name: &str) -> Result<bool> {
+        if !is_record_key(name) {
+            return Ok(false);
+        }
+        let rows = self
+            .rows(
+                "DELETE type::record('oauth_account', $key) RETURN BEFORE;",
+                vec![("key", json!(name))],
+                0,
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        let rows = self
+            .rows("SELECT VALUE doc FROM oauth_account;", Vec::new(), 0)
+            .await?;
+        let mut accounts = rows
+            .into_iter()
+            .map(|row| decode::<Account>("account", row))
+            .collect::<Result<Vec<_>, _>>()?;
+        accounts.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(accounts)
+    }
+}
+
+#[async_trait]
+impl ConsentStore for SurrealStorage {
+    async fn put_consent(&self, consent: &Consent) -> Result<()> {
+        let vars = vec![
+            ("subject", json!(consent.subject)),
+            ("client", json!(consent.client_id.as_str())),
+            ("doc", encode(consent)?),
+        ];
+        self.rows(
+            "UPSERT type::record('oauth_consent', [$subject, $client]) SET doc = $doc RETURN NONE;",
+            vars,
+            0,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn consent(&self, subject: &str, client: &ClientId) -> Result<Option<Consent>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM type::record('oauth_consent', [$subject, $client]);",
+                vec![
+                    ("subject", json!(subject)),
+                    ("client", json!(client.as_str())),
+                ],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|row| decode("consent", row))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    async fn consents(&self, subject: Option<&str>) -> Result<Vec<Consent>> {
+        let rows = match subject {
+            Some(subject) => {
+                self.rows(
+                    "SELECT VALUE doc FROM oauth_consent WHERE doc.subject = $subject;",
+                    vec![("subject", json!(subject))],
+                    0,
+                )
+                .await?
+            }
+            None => {
+                self.rows("SELECT VALUE doc FROM oauth_consent;", Vec::new(), 0)
+                    .await?
+            }
+        };
+        let mut consents = rows
+            .into_iter()
+            .map(|row| decode::<Consent>("consent", row))
+            .collect::<Result<Vec<_>, _>>()?;
+        consents.sort_by(|a, b| (&a.subject, &a.client_id).cmp(&(&b.subject, &b.client_id)));
+        Ok(consents)
     }
 }
 
