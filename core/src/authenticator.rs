@@ -3,11 +3,14 @@
 //! person filled-in fields prove; core and the HTTP layer decide the rest (consent, grants).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::error::OAuthError;
+use crate::model::{OWNER, Role};
 use crate::secret::{Secret, SecretHash};
+use crate::store::AccountStore;
 
 /// A field of the consent page's sign-in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,24 +45,55 @@ impl SignInFields {
 pub struct User {
     /// Who they are: the `sub` of the grants they approve.
     pub subject: String,
+    /// What they may grant, and whether they see everyone's connected apps.
+    pub role: Role,
+    /// A value that changes whenever their credentials change (a new password, a new owner
+    /// key): a browser session made before the change ends. Never shown; may be a hash.
+    pub stamp: String,
+}
+
+impl User {
+    /// The owner of the API key: an administrator.
+    pub fn owner(stamp: impl Into<String>) -> Self {
+        Self {
+            subject: OWNER.into(),
+            role: Role::Admin,
+            stamp: stamp.into(),
+        }
+    }
 }
 
 /// Tells who is approving, from the consent page's sign-in fields.
 #[async_trait]
 pub trait Authenticator: Send + Sync {
+    /// The plugin's name (`MCP_OAUTH_AUTHENTICATOR`), recorded in browser sessions.
+    fn name(&self) -> &'static str;
+
     /// The fields the sign-in asks for, in the order shown.
     fn fields(&self) -> &'static [SignInField];
 
+    /// The line the consent page shows after a sign-in that proved nobody, e.g. "That API key
+    /// is not correct." It must not say which field was wrong.
+    fn refusal(&self) -> &'static str;
+
     /// The person `fields` prove; `None` when they prove nobody (wrong or missing values), which
-    /// the caller budgets as a failed credential. No input may panic.
+    /// the caller budgets as a failed credential. An authenticator that budgets guesses itself
+    /// (per account, say) answers a spent budget with an error carrying `Retry-After`. No input
+    /// may panic.
     async fn sign_in(&self, fields: &SignInFields) -> Result<Option<User>, OAuthError>;
+
+    /// The person `subject` names as they are now, for a browser session that says they signed
+    /// in earlier; `None` when they no longer exist (a removed account).
+    async fn user(&self, subject: &str) -> Result<Option<User>, OAuthError>;
 }
 
 /// What an authenticator plugin is opened with.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AuthenticatorContext {
     /// The `MCP_*` settings.
     pub settings: crate::PluginSettings,
     /// The hash of the owner's API key (`MCP_API_KEY`), when one is set.
     pub owner_key: Option<SecretHash>,
+    /// Where local accounts are kept.
+    pub accounts: Arc<dyn AccountStore>,
 }

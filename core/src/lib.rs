@@ -7,6 +7,7 @@
 
 pub mod assertion;
 pub mod authenticator;
+pub mod budget;
 pub mod clock;
 pub mod engine;
 mod error;

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::consent_page::{ConsentPage, canonical, policy};
 use crate::error::ErrorResponse;
+use crate::session::SignedIn;
 use crate::state::AppState;
 use crate::tags::ApiTags;
 
@@ -40,10 +41,15 @@ pub enum AuthorizeResponse {
     /// `state` and `iss` on failure (RFC 6749 §4.1.2, RFC 9207).
     #[oai(status = 302)]
     Redirect(#[oai(header = "Location")] String),
-    /// After the consent form: back to the client, as with 302.
+    /// After the consent form: back to the client, as with 302; starts a browser session
+    /// when the form signed someone in.
     #[oai(status = 303)]
-    SeeOther(#[oai(header = "Location")] String),
-    /// The consent page: the owner approves with the API key.
+    SeeOther(
+        #[oai(header = "Location")] String,
+        #[oai(header = "Set-Cookie")] Option<String>,
+    ),
+    /// The consent page: a person signs in (unless a browser session says who they are) and
+    /// approves or denies.
     #[oai(status = 200)]
     Consent(
         Html<String>,
@@ -51,7 +57,7 @@ pub enum AuthorizeResponse {
         #[oai(header = "X-Frame-Options")] String,
         #[oai(header = "Referrer-Policy")] String,
     ),
-    /// The consent form was submitted with a wrong API key; the page is shown again.
+    /// The consent form's sign-in proved nobody; the page is shown again.
     #[oai(status = 403)]
     ConsentRejected(
         Html<String>,
@@ -84,18 +90,25 @@ pub struct ConsentForm {
     pub csrf_token: String,
     /// `approve` or `deny`.
     pub decision: String,
-    /// The sign-in of the `owner-key` authenticator: the owner's API key; needed to approve.
+    /// The sign-in of the `owner-key` authenticator: the owner's API key.
     pub api_key: Option<String>,
+    /// The sign-in of the `local` authenticator: the account's name.
+    pub username: Option<String>,
+    /// The sign-in of the `local` authenticator: the account's password.
+    pub password: Option<String>,
 }
 
 impl ConsentForm {
-    /// The sign-in fields the form carried, for the authenticator.
+    /// The sign-in fields the form carried, for the authenticators.
     fn sign_in_fields(&self) -> SignInFields {
-        let mut fields = SignInFields::default();
-        if let Some(key) = &self.api_key {
-            fields = fields.with("api_key", key.as_str());
-        }
-        fields
+        crate::session::sign_in_fields(&self.api_key, &self.username, &self.password)
+    }
+
+    /// Whether any sign-in field was filled in.
+    fn signs_in(&self) -> bool {
+        [&self.api_key, &self.username, &self.password]
+            .into_iter()
+            .any(|value| value.as_deref().is_some_and(|v| !v.is_empty()))
     }
 }
 
@@ -159,11 +172,26 @@ impl AuthorizeApi {
         };
         if self.state.auto_approve {
             return self
-                .approve(&validated, "owner")
+                .approve(&validated, &User::owner(""))
                 .await
                 .map(AuthorizeResponse::Redirect);
         }
-        Ok(self.consent_page(&request, &validated, None))
+        let session = self.session(req).await?;
+        if let Some(signed_in) = &session
+            && self
+                .state
+                .engine
+                .remembers(&validated, &signed_in.user)
+                .await
+                .map_err(|e| self.state.fail(e))?
+        {
+            tracing::info!(client_id = %validated.client.client_id, subject = %signed_in.user.subject, "authorization approved: consent remembered");
+            return self
+                .approve(&validated, &signed_in.user)
+                .await
+                .map(AuthorizeResponse::Redirect);
+        }
+        Ok(self.consent_page(&request, &validated, session.as_ref(), None))
     }
 
     /// Approve or deny an authorization (the consent page's form)
@@ -175,6 +203,7 @@ impl AuthorizeApi {
     ) -> Result<AuthorizeResponse, ErrorResponse> {
         let form = form.0;
         let sign_in = form.sign_in_fields();
+        let signs_in = form.signs_in();
         let request = AuthorizationRequest {
             response_type: form.response_type,
             client_id: form.client_id,
@@ -199,39 +228,56 @@ impl AuthorizeApi {
             Ok(validated) => validated,
             Err(redirect) => return Ok(redirect),
         };
-        // The API key is a credential like any other: wrong keys spend the address's budget of
-        // failed credentials, shared with every route, and a spent budget is answered before the
-        // key is looked at.
+        // A browser session says who is deciding; otherwise the form's sign-in does. Sign-in
+        // fields are credentials like any other: wrong ones spend the address's budget of
+        // failed credentials, shared with every route, and a spent budget is answered before
+        // they are looked at, whichever button was pressed.
         let address = crate::auth::client_ip(req);
-        if form.decision == "approve"
-            && let Err(blocked) = self
-                .state
-                .credential_failures
-                .admit(address, ErrorCode::TemporarilyUnavailable)
-        {
-            tracing::warn!(client_id = %validated.client.client_id, "failed credentials exhausted");
-            return Err(self.state.fail(blocked));
-        }
-        match form.decision.as_str() {
-            "deny" => {
-                let signed_in = self.signed_in(&sign_in).await?.is_some();
-                match self.state.engine.deny(&validated, signed_in) {
-                    Some(redirect) => Ok(AuthorizeResponse::SeeOther(redirect)),
-                    None => Err(self.state.fail(OAuthError::new(
-                        ErrorCode::AccessDenied,
-                        "you denied the request; nothing was sent to the application, and you \
-                         can close this window",
-                    ))),
+        let (signed_in, new_session) = match self.session(req).await? {
+            Some(session) => (Some(session), false),
+            None if signs_in => {
+                if let Err(blocked) = self
+                    .state
+                    .credential_failures
+                    .admit(address, ErrorCode::TemporarilyUnavailable)
+                {
+                    tracing::warn!(client_id = %validated.client.client_id, "failed credentials exhausted");
+                    return Err(self.state.fail(blocked));
                 }
+                let signed_in = self
+                    .state
+                    .sign_in(&sign_in)
+                    .await
+                    .map_err(|e| self.state.fail(e))?;
+                if signed_in.is_none() {
+                    self.state.credential_failures.failed(address);
+                    tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong sign-in");
+                }
+                (signed_in, true)
             }
-            "approve" => match self.signed_in(&sign_in).await? {
-                Some(user) => {
-                    tracing::info!(client_id = %validated.client.client_id, "authorization approved");
-                    self.approve(&validated, &user.subject)
+            None => (None, false),
+        };
+        let cookie = signed_in
+            .as_ref()
+            .filter(|_| new_session)
+            .map(|session| self.state.session_cookie(req, session));
+        match form.decision.as_str() {
+            "deny" => match self.state.engine.deny(&validated, signed_in.is_some()) {
+                Some(redirect) => Ok(AuthorizeResponse::SeeOther(redirect, cookie)),
+                None => Err(self.state.fail(OAuthError::new(
+                    ErrorCode::AccessDenied,
+                    "you denied the request; nothing was sent to the application, and you \
+                     can close this window",
+                ))),
+            },
+            "approve" => match signed_in {
+                Some(session) => {
+                    tracing::info!(client_id = %validated.client.client_id, subject = %session.user.subject, "authorization approved");
+                    self.approve(&validated, &session.user)
                         .await
-                        .map(AuthorizeResponse::SeeOther)
+                        .map(|url| AuthorizeResponse::SeeOther(url, cookie))
                 }
-                None => self.refused_sign_in(&request, &validated, address),
+                None => Ok(self.refused_sign_in(&request, &validated, signs_in)),
             },
             _ => Err(self.state.fail(OAuthError::invalid_request(
                 "decision must be approve or deny",
@@ -279,22 +325,38 @@ impl AuthorizeApi {
         }
     }
 
+    /// The person the request's browser session names, if any.
+    async fn session(&self, req: &Request) -> Result<Option<SignedIn>, ErrorResponse> {
+        self.state
+            .session_user(req)
+            .await
+            .map_err(|e| self.state.fail(e))
+    }
+
     /// The consent page for `validated` (with an `error` line after a failed attempt), under a
     /// policy that lets its form reach exactly the validated redirect target.
     fn consent_page(
         &self,
         request: &AuthorizationRequest,
         validated: &ValidatedAuthorization,
+        session: Option<&SignedIn>,
         error: Option<&str>,
     ) -> AuthorizeResponse {
         let now = self.state.engine.clock().now();
         let csrf_token = self.state.consent_seal.seal(&canonical(request), now);
+        let sign_in: Vec<_> = self
+            .state
+            .authenticators
+            .iter()
+            .flat_map(|authenticator| authenticator.fields().iter().copied())
+            .collect();
         let page = ConsentPage {
             issuer: &validated.issuer,
             request,
             validated,
             csrf_token: &csrf_token,
-            sign_in: self.state.authenticator.fields(),
+            sign_in: &sign_in,
+            signed_in: session.map(|s| &s.user),
         };
         let html = Html(page.render(error));
         let csp = policy(&validated.redirect_uri);
@@ -305,39 +367,33 @@ impl AuthorizeApi {
         }
     }
 
-    /// Issues the code for `validated`, approved by `subject`.
+    /// Issues the code for `validated`, approved by `user`.
     async fn approve(
         &self,
         validated: &ValidatedAuthorization,
-        subject: &str,
+        user: &User,
     ) -> Result<String, ErrorResponse> {
         self.state
             .engine
-            .approve(validated, subject)
+            .approve(validated, user)
             .await
             .map_err(|e| self.state.fail(e))
     }
 
-    /// The person the consent form's sign-in `fields` prove, by the authenticator; `None` for nobody.
-    async fn signed_in(&self, fields: &SignInFields) -> Result<Option<User>, ErrorResponse> {
-        self.state
-            .authenticator
-            .sign_in(fields)
-            .await
-            .map_err(|e| self.state.fail(e))
-    }
-
-    /// The consent page again after a sign-in that proved nobody, which spends from the
-    /// address's budget of failed credentials.
+    /// The consent page again after an approval nobody signed in for: with the authenticators'
+    /// refusal when fields were `filled` in, else a request to sign in.
     fn refused_sign_in(
         &self,
         request: &AuthorizationRequest,
         validated: &ValidatedAuthorization,
-        address: Option<std::net::IpAddr>,
-    ) -> Result<AuthorizeResponse, ErrorResponse> {
-        self.state.credential_failures.failed(address);
-        tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong sign-in");
-        Ok(self.consent_page(request, validated, Some("That API key is not correct.")))
+        filled: bool,
+    ) -> AuthorizeResponse {
+        let refusal = match self.state.authenticators.as_slice() {
+            [only] if filled => only.refusal(),
+            _ if filled => "That sign-in is not correct.",
+            _ => "Sign in to approve.",
+        };
+        self.consent_page(request, validated, None, Some(refusal))
     }
 }
 

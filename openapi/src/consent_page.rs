@@ -4,12 +4,12 @@
 //! validated redirect target: `form-action` also governs the redirect that follows the POST.
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
-use mcp_oauth_core::authenticator::SignInField;
+use mcp_oauth_core::authenticator::{SignInField, User};
 use mcp_oauth_core::engine::{AuthorizationRequest, ValidatedAuthorization};
 use mcp_oauth_core::model::{RedirectKind, RedirectUri};
 use url::{Host, Url};
 
-use crate::pages::frame;
+use crate::pages::{frame, sign_in_inputs};
 
 /// The consent page's Content-Security-Policy for an answer sent to `redirect_uri`: no script,
 /// its own inline style, this server's images, never framed, and the form allowed to post here
@@ -71,8 +71,10 @@ pub struct ConsentPage<'a> {
     pub validated: &'a ValidatedAuthorization,
     /// The anti-forgery token.
     pub csrf_token: &'a str,
-    /// The fields of the authenticator's sign-in.
-    pub sign_in: &'static [SignInField],
+    /// The fields of the authenticators' sign-ins.
+    pub sign_in: &'a [SignInField],
+    /// Who the browser session says is deciding; then no sign-in is asked for.
+    pub signed_in: Option<&'a User>,
 }
 
 impl ConsentPage<'_> {
@@ -179,23 +181,21 @@ impl ConsentPage<'_> {
         let error = error
             .map(|e| format!("<p class=\"error\">{}</p>", text(e)))
             .unwrap_or_default();
-        let sign_in: String = self
-            .sign_in
-            .iter()
-            .map(|field| {
-                let (kind, autocomplete) = if field.secret {
-                    ("password", "current-password")
-                } else {
-                    ("text", "username")
-                };
-                format!(
-                    "<p><label>{}<br><input type=\"{kind}\" name=\"{}\" \
-                     autocomplete=\"{autocomplete}\"></label></p>",
-                    text(field.label),
-                    attr(field.name)
-                )
-            })
-            .collect();
+        let sign_in: String = match self.signed_in {
+            Some(user) => format!(
+                "<p class=\"muted\">Signed in as <b>{}</b> ({}).</p>",
+                text(&user.subject),
+                user.role
+            ),
+            None => sign_in_inputs(self.sign_in),
+        };
+        let sign_out = match self.signed_in {
+            Some(_) => format!(
+                "<form method=\"post\" action=\"sign-out\">{hidden}\
+                 <button type=\"submit\">Not you? Sign out</button></form>"
+            ),
+            None => String::new(),
+        };
         let body = format!(
             r#"<h1>Authorize {name}</h1>
 <p class="muted">MCP Memory Service at <b>{issuer}</b></p>
@@ -209,7 +209,8 @@ impl ConsentPage<'_> {
 {sign_in}
 <button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button>
-</form>"#,
+</form>
+{sign_out}"#,
             name = text(name),
             issuer = text(self.issuer),
             client_id = text(client.client_id.as_str()),

@@ -6,6 +6,7 @@
 //! for every error (the framework's own included), body-size limits, `Cache-Control: no-store` on
 //! OAuth answers, and a panic catcher that still answers in JSON.
 
+mod account;
 mod auth;
 mod authorize;
 mod client_auth;
@@ -22,6 +23,7 @@ mod pages;
 mod rate_limit;
 mod register;
 mod revoke;
+mod session;
 mod site;
 mod state;
 mod tags;
@@ -49,6 +51,7 @@ pub type Apis = (
     register::RegisterApi,
     clients::ClientsApi,
     authorize::AuthorizeApi,
+    account::AccountApi,
     token::TokenApi,
     keys::KeysApi,
     revoke::RevokeApi,
@@ -68,6 +71,9 @@ pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         authorize::AuthorizeApi {
+            state: state.clone(),
+        },
+        account::AccountApi {
             state: state.clone(),
         },
         token::TokenApi {

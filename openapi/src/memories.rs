@@ -58,7 +58,11 @@ pub struct MemoryOut {
     pub created_at: i64,
     /// Last change (seconds since the epoch).
     pub updated_at: i64,
-    /// Who stored it; absent on memories stored before this was kept.
+    /// Who stored it: the person's name (`stored_by.subject`), for display; absent on memories
+    /// stored before this was kept.
+    #[oai(skip_serializing_if_is_none)]
+    pub created_by: Option<String>,
+    /// Who stored it, and through which client; absent on memories stored before this was kept.
     #[oai(skip_serializing_if_is_none)]
     pub stored_by: Option<StoredByOut>,
 }
@@ -93,6 +97,7 @@ impl From<Memory> for MemoryOut {
             metadata: serde_json::Value::Object(memory.metadata),
             created_at: memory.created_at,
             updated_at: memory.updated_at,
+            created_by: memory.stored_by.as_ref().map(|by| by.subject.clone()),
             stored_by: memory.stored_by.map(Into::into),
         }
     }

@@ -23,8 +23,14 @@ use crate::state::AppState;
 const OAUTH_BODY_LIMIT: usize = 16 * 1024;
 /// Largest request body elsewhere (memory content is at most 100,000 characters).
 const API_BODY_LIMIT: usize = 1024 * 1024;
-/// The endpoint people reach in a browser: its errors are pages for those who ask for HTML.
+/// The endpoint clients send people to in a browser: its errors are pages for those who ask for
+/// HTML.
 const BROWSER_PATH: &str = "/oauth/authorize";
+/// Every page people reach in a browser: the authorization endpoint, sign-out and the account
+/// page.
+const PERSON_PATHS: [&str; 3] = [BROWSER_PATH, "/oauth/sign-out", ACCOUNT_PATH];
+/// The connected-apps page: personal, so never cached, and part of OAuth.
+const ACCOUNT_PATH: &str = "/account";
 /// The one route any `Host` may reach: health probes (a load balancer's or Kubernetes') name the
 /// server by its address, and the answer tells a rebinding page nothing.
 const HEALTH_PATH: &str = "/api/health";
@@ -46,6 +52,7 @@ impl Area {
         if path == "/oauth/register" || path.starts_with("/oauth/clients/") {
             Area::Registration
         } else if path.starts_with("/oauth/")
+            || path == ACCOUNT_PATH
             || path.starts_with("/.well-known/")
             || path.starts_with("/mcp/.well-known/")
         {
@@ -195,7 +202,7 @@ impl<E: Endpoint> Shared<E> {
             }
         }
         let area = Area::of(req.uri().path());
-        let person = req.uri().path() == BROWSER_PATH && pages::accepts_html(&req);
+        let person = PERSON_PATHS.contains(&req.uri().path()) && pages::accepts_html(&req);
         // RFC 6750 §2.3: an answer to a request with a credential in its URL is private.
         let key_in_url = crate::auth::query_api_key(&req).is_some();
         let issuer = self.state.site.issuer_for(&req).to_owned();

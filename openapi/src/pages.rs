@@ -4,6 +4,7 @@
 
 use html_escape::encode_text as text;
 use mcp_oauth_core::ErrorCode;
+use mcp_oauth_core::authenticator::SignInField;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::Html;
 use poem::{IntoResponse, Request, Response};
@@ -28,13 +29,34 @@ pub fn frame(title: &str, body: &str) -> String {
 <title>{title}</title><link rel="icon" href="/favicon.ico">
 <style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.45}}
 .muted{{color:#555}}.error{{color:#b00020;font-weight:bold}}.warning{{background:#fff4e5;border-left:4px solid #e69500;padding:.5rem .75rem}}
-button{{padding:.5rem 1rem;margin-right:.5rem}}input[type=password]{{width:100%;padding:.4rem;box-sizing:border-box}}
+button{{padding:.5rem 1rem;margin-right:.5rem}}input[type=password],input[type=text]{{width:100%;padding:.4rem;box-sizing:border-box}}
+table{{border-collapse:collapse}}td,th{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}
 code{{background:#f3f3f3;padding:0 .2rem}}</style></head>
 <body>
 {body}
 </body></html>"#,
         title = text(title),
     )
+}
+
+/// The inputs of sign-in `fields`: a password input for a secret, a text input otherwise.
+pub fn sign_in_inputs<'a>(fields: impl IntoIterator<Item = &'a SignInField>) -> String {
+    fields
+        .into_iter()
+        .map(|field| {
+            let (kind, autocomplete) = if field.secret {
+                ("password", "current-password")
+            } else {
+                ("text", "username")
+            };
+            format!(
+                "<p><label>{}<br><input type=\"{kind}\" name=\"{}\" \
+                 autocomplete=\"{autocomplete}\"></label></p>",
+                text(field.label),
+                html_escape::encode_double_quoted_attribute(field.name)
+            )
+        })
+        .collect()
 }
 
 /// `html` as a page answer with `status` and the page security headers (`csp` as its policy).

@@ -3,11 +3,8 @@
 //! the budget of failed credentials (the API key, bearer tokens, the consent form) shared by every
 //! route. An IPv6 client is its /64: one host is given a whole /64 and can pick any address in it.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -60,82 +57,28 @@ impl RateLimit {
     }
 }
 
-/// Failed credentials allowed at once from one address, and how often one more is allowed after.
-const FAILURE_BURST: f64 = 10.0;
-const FAILURE_REFILL: Duration = Duration::from_secs(60);
-
-/// The failed credentials of each client address: 10 at once, then one a minute; an address
-/// that spent them is refused before its credentials are even looked at (so the refusal says
-/// nothing about a guess). Only failures spend: a client using the right key never waits. Written
-/// here because a rate-limit library spends on every check, and this budget must be read without
-/// spending.
+/// The failed credentials of each client address (by [`client_key`]), shared by every route: see
+/// [`mcp_oauth_core::budget`].
 #[derive(Default)]
 pub struct FailureBudget {
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
-}
-
-/// Failures still allowed, as of a time.
-#[derive(Clone, Copy)]
-struct Bucket {
-    allowed: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    /// The bucket refilled up to `now`.
-    fn at(self, now: Instant) -> Self {
-        let refilled = now.duration_since(self.at).as_secs_f64() / FAILURE_REFILL.as_secs_f64();
-        Self {
-            allowed: (self.allowed + refilled).min(FAILURE_BURST),
-            at: now,
-        }
-    }
+    addresses: mcp_oauth_core::budget::FailureBudget<IpAddr>,
 }
 
 impl FailureBudget {
     /// Refuses a request from `address` that spent its budget: `429` with `Retry-After`, with
     /// `code` (each endpoint answers with a code it registers). An unknown address is admitted.
     pub fn admit(&self, address: Option<IpAddr>, code: ErrorCode) -> Result<(), OAuthError> {
-        match address.and_then(|ip| self.blocked(ip)) {
-            Some(wait) => Err(OAuthError::over_budget(
-                code,
-                format!("too many failed credentials from this address; retry in {wait} s"),
-                wait,
-            )),
+        match address {
+            Some(ip) => self.addresses.admit(&client_key(ip), code, "this address"),
             None => Ok(()),
         }
     }
 
-    /// `None` when `ip` may present credentials; otherwise the seconds until it may again.
-    fn blocked(&self, ip: IpAddr) -> Option<u64> {
-        let now = Instant::now();
-        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let bucket = buckets.get(&client_key(ip))?.at(now);
-        (bucket.allowed < 1.0).then(|| {
-            let missing = (1.0 - bucket.allowed) * FAILURE_REFILL.as_secs_f64();
-            missing.ceil().max(1.0) as u64
-        })
-    }
-
     /// Records a failed credential from `address`, when it is known.
     pub fn failed(&self, address: Option<IpAddr>) {
-        let Some(ip) = address else {
-            return;
-        };
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > TRACKED_LIMIT {
-            buckets.retain(|_, bucket| bucket.at(now).allowed < FAILURE_BURST);
+        if let Some(ip) = address {
+            self.addresses.failed(client_key(ip));
         }
-        let bucket = buckets.entry(client_key(ip)).or_insert(Bucket {
-            allowed: FAILURE_BURST,
-            at: now,
-        });
-        let refilled = bucket.at(now);
-        *bucket = Bucket {
-            allowed: (refilled.allowed - 1.0).max(0.0),
-            at: now,
-        };
     }
 }
 
@@ -155,15 +98,21 @@ mod tests {
     #[test]
     fn ten_failures_block_an_address_and_its_64_but_no_other() {
         let budget = FailureBudget::default();
-        let ip: IpAddr = "2001:db8::1".parse().unwrap();
+        let blocked = |text: &str| {
+            budget
+                .admit(Some(text.parse().unwrap()), ErrorCode::InvalidToken)
+                .err()
+                .and_then(|refused| refused.retry_after)
+        };
         for _ in 0..10 {
-            assert_eq!(budget.blocked(ip), None);
-            budget.failed(Some(ip));
+            assert_eq!(blocked("2001:db8::1"), None);
+            budget.failed(Some("2001:db8::1".parse().unwrap()));
         }
-        let wait = budget.blocked(ip).expect("blocked after ten failures");
+        let wait = blocked("2001:db8::1").expect("blocked after ten failures");
         assert!((1..=60).contains(&wait), "{wait}");
-        assert!(budget.blocked("2001:db8::2".parse().unwrap()).is_some());
-        assert_eq!(budget.blocked("2001:db8:0:1::1".parse().unwrap()), None);
-        assert_eq!(budget.blocked("192.0.2.1".parse().unwrap()), None);
+        assert!(blocked("2001:db8::2").is_some());
+        assert_eq!(blocked("2001:db8:0:1::1"), None);
+        assert_eq!(blocked("192.0.2.1"), None);
+        assert!(budget.admit(None, ErrorCode::InvalidToken).is_ok());
     }
 }

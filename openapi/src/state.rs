@@ -38,8 +38,11 @@ pub struct AppState {
     /// Failed credentials per client address, across every route (API key, bearer tokens, the
     /// consent form).
     pub credential_failures: crate::rate_limit::FailureBudget,
-    /// Who approves on the consent page (`MCP_OAUTH_AUTHENTICATOR`).
-    pub authenticator: Arc<dyn mcp_oauth_core::Authenticator>,
+    /// Who may approve on the consent page (`MCP_OAUTH_AUTHENTICATOR`), in the order their
+    /// sign-ins are shown.
+    pub authenticators: Vec<Arc<dyn mcp_oauth_core::Authenticator>>,
+    /// Seals browser sessions.
+    pub sessions: mcp_oauth_core::engine::SessionSeal,
     /// Renders errors with this server's bearer challenge.
     pub challenge: Challenge,
     /// The names this server answers to and the origins that may call it.

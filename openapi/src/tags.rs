@@ -10,6 +10,8 @@ pub enum ApiTags {
     /// Registration, authorization and tokens (RFC 7591, RFC 6749, RFC 7636)
     #[oai(rename = "OAuth")]
     OAuth,
+    /// People: browser sessions and the apps each person connected
+    Account,
     /// The memory service (scopes read, write)
     Memories,
     /// Liveness

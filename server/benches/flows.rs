@@ -107,7 +107,8 @@ fn flows(c: &mut Criterion) {
                     .validate_authorization(&request, "https://memory.example", Approval::Automatic)
                     .await
                     .expect("valid");
-                let redirect = engine.approve(&validated, "owner").await.expect("approve");
+                let owner = mcp_oauth_core::authenticator::User::owner("");
+                let redirect = engine.approve(&validated, &owner).await.expect("approve");
                 let code = url::Url::parse(&redirect)
                     .expect("url")
                     .query_pairs()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_oauth_core::authenticator::AuthenticatorContext;
-use mcp_oauth_core::engine::{ClientAssertions, ClientDocuments, ConsentSeal};
+use mcp_oauth_core::engine::{ClientAssertions, ClientDocuments, ConsentSeal, SessionSeal};
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
 use mcp_oauth_core::{
@@ -88,10 +88,14 @@ impl App {
             .filter(|key| !key.is_empty())
             .map(Secret::new);
         let api_key_hash = api_key.as_ref().map(Secret::hash);
+        let authenticator_names = authenticator_names(&settings.oauth_authenticator)?;
+        let owner_approves = authenticator_names.contains(&"owner-key");
+        // Auto-approve is a laptop convenience for the owner alone: people who sign in are
+        // always asked.
         let auto_approve = settings
             .oauth_auto_approve
-            .unwrap_or(loopback && api_key.is_none());
-        if !auto_approve && api_key.is_none() {
+            .unwrap_or(loopback && api_key.is_none() && authenticator_names == ["owner-key"]);
+        if !auto_approve && owner_approves && api_key.is_none() {
             return Err(setting(
                 "MCP_API_KEY",
                 "unset",
@@ -123,11 +127,10 @@ impl App {
 
         // Choose the plugins before opening anything: a bad name stops the start at once.
         let signer_plugin = registry::signer(&signer_name(settings))?;
-        let authenticator =
-            (registry::authenticator(&settings.oauth_authenticator)?.open)(AuthenticatorContext {
-                settings: plugin_settings.clone(),
-                owner_key: api_key_hash.clone(),
-            })?;
+        let authenticator_plugins = authenticator_names
+            .iter()
+            .map(|name| registry::authenticator(name))
+            .collect::<Result<Vec<_>, _>>()?;
         let location = plugin_settings
             .get("MCP_OAUTH_STORAGE_URL")
             .map(str::to_owned);
@@ -137,11 +140,31 @@ impl App {
                 .push("storage is in memory: clients, tokens and memories are lost at exit".into());
         }
         let access_token_ttl = settings.access_token_expire_minutes * 60;
-        let signing =
-            Arc::new(start_signing(settings, plugin_settings, storage.clone(), clock.now()).await?);
+        let signing = Arc::new(
+            start_signing(
+                settings,
+                plugin_settings.clone(),
+                storage.clone(),
+                clock.now(),
+            )
+            .await?,
+        );
         let consent_key = storage
             .get_or_create_key("consent/hmac", &random_bytes(32))
             .await?;
+        let session_key = storage
+            .get_or_create_key("session/hmac", &random_bytes(32))
+            .await?;
+        let authenticators = authenticator_plugins
+            .iter()
+            .map(|plugin| {
+                (plugin.open)(AuthenticatorContext {
+                    settings: plugin_settings.clone(),
+                    owner_key: api_key_hash.clone(),
+                    accounts: storage.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
 
         let config = EngineConfig {
             issuer: issuer.clone(),
@@ -198,7 +221,8 @@ impl App {
             signing: signing.clone(),
             rate_limit: RateLimit::per_minute(settings.oauth_rate_limit_per_minute),
             credential_failures: FailureBudget::default(),
-            authenticator,
+            authenticators,
+            sessions: SessionSeal::new(session_key, settings.oauth_session_ttl),
             challenge: Challenge {
                 issuer: issuer.clone(),
             },
@@ -462,4 +486,22 @@ fn estimated_bits(key: &str) -> u32 {
     .map(|(_, size)| size)
     .sum::<f64>();
     (key.chars().count() as f64 * alphabet.max(1.0).log2()) as u32
+}
+
+/// The authenticator names of `MCP_OAUTH_AUTHENTICATOR`: one or several, comma-separated, each
+/// once.
+fn authenticator_names(text: &str) -> Result<Vec<&str>, Error> {
+    let names: Vec<&str> = text.split(',').map(str::trim).collect();
+    let repeated = names
+        .iter()
+        .enumerate()
+        .any(|(index, name)| names[..index].contains(name));
+    if names.iter().any(|name| name.is_empty()) || repeated {
+        return Err(setting(
+            "MCP_OAUTH_AUTHENTICATOR",
+            text,
+            "one authenticator name or several, comma-separated, each once (e.g. local,owner-key)",
+        ));
+    }
+    Ok(names)
 }

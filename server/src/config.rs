@@ -41,6 +41,25 @@ pub enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
+    /// Local accounts (the `local` authenticator's people) in the configured storage.
+    #[cfg(feature = "authn-local")]
+    Users {
+        /// What to do.
+        #[command(subcommand)]
+        action: UsersCommand,
+        /// The settings (storage).
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+    /// What people approved for clients (connected apps) in the configured storage.
+    Grants {
+        /// What to do.
+        #[command(subcommand)]
+        action: GrantsCommand,
+        /// The settings (storage).
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Configuration helpers.
     Config {
         /// What to print.
@@ -63,6 +82,51 @@ pub enum KeysCommand {
 pub enum ClientsCommand {
     /// Remove the registrations that never completed a grant within MCP_OAUTH_UNUSED_CLIENT_TTL.
     Prune,
+}
+
+/// `memory users …`.
+#[cfg(feature = "authn-local")]
+#[derive(Subcommand, Clone)]
+pub enum UsersCommand {
+    /// Make an account; its password is read from standard input (one line).
+    Add {
+        /// The name people sign in with: letters, digits, `.`, `_`, `-`, `@`.
+        name: String,
+        /// What they may grant: `reader` (read), `writer` (read, write) or `admin` (everything,
+        /// and everyone's connected apps).
+        #[arg(long)]
+        role: mcp_oauth_core::model::Role,
+    },
+    /// List accounts: name, role, creation time (never passwords).
+    List,
+    /// Set an account's password, read from standard input; their browser sessions end.
+    Passwd {
+        /// The account.
+        name: String,
+    },
+    /// Remove an account: their sessions end and every grant they made is revoked.
+    Remove {
+        /// The account.
+        name: String,
+    },
+}
+
+/// `memory grants …`.
+#[derive(Subcommand, Clone)]
+pub enum GrantsCommand {
+    /// List the grants in force: person, client, scopes, first approval and last use.
+    List {
+        /// Only this person's.
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// Revoke one person's grant to one client: its tokens stop working.
+    Revoke {
+        /// The person (`owner` for the API key's owner).
+        subject: String,
+        /// The client.
+        client_id: String,
+    },
 }
 
 /// `memory config …`.
@@ -140,8 +204,9 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_SIGNER")]
     pub oauth_signer: Option<String>,
 
-    /// Who approves on the consent page: the authenticator plugin (`memory plugins` lists those
-    /// compiled in). Default: `owner-key`, the owner with the API key.
+    /// Who approves on the consent page: one authenticator plugin or several, comma-separated,
+    /// shown in that order (`memory plugins` lists those compiled in). Default: `owner-key`, the
+    /// owner with the API key; `local` for accounts made with `memory users`.
     #[arg(
         long,
         env = "MCP_OAUTH_AUTHENTICATOR",
@@ -150,6 +215,18 @@ pub struct Settings {
     )]
     #[schemars(rename = "MCP_OAUTH_AUTHENTICATOR", default = "default_authenticator")]
     pub oauth_authenticator: String,
+
+    /// How long a browser session lasts after someone signs in on the consent page: within it,
+    /// another authorization asks nothing but consent. `8h` (default), `30m`, `7d`; `0` signs
+    /// nobody in for longer than one form.
+    #[arg(long, env = "MCP_OAUTH_SESSION_TTL", value_name = "MCP_OAUTH_SESSION_TTL",
+          default_value = "8h", value_parser = parse_duration)]
+    #[schemars(
+        rename = "MCP_OAUTH_SESSION_TTL",
+        with = "String",
+        default = "default_session_ttl"
+    )]
+    pub oauth_session_ttl: i64,
 
     /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
     #[arg(
@@ -232,7 +309,7 @@ pub struct Settings {
     pub allow_api_key_in_query: bool,
 
     /// Approve authorization requests without the consent page. Default: true only when listening
-    /// on a loopback address with no `MCP_API_KEY`.
+    /// on a loopback address with no `MCP_API_KEY` and the `owner-key` authenticator alone.
     #[arg(long, env = "MCP_OAUTH_AUTO_APPROVE", value_name = "MCP_OAUTH_AUTO_APPROVE",
           value_parser = parse_bool, action = clap::ArgAction::Set)]
     #[schemars(rename = "MCP_OAUTH_AUTO_APPROVE")]
@@ -356,6 +433,9 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 
 fn default_authenticator() -> String {
     "owner-key".into()
+}
+fn default_session_ttl() -> String {
+    "8h".into()
 }
 fn default_rate() -> u32 {
     60

@@ -55,7 +55,8 @@ pub fn listing(signer: &str, ring: &KeyRing, now: UnixTime) -> String {
     out
 }
 
-fn age(seconds: i64) -> String {
+/// A duration in seconds, short: `90s`, `12m`, `5h`, `3d`.
+pub(crate) fn age(seconds: i64) -> String {
     match seconds {
         s if s < 120 => format!("{s}s"),
         s if s < 7200 => format!("{}m", s / 60),

@@ -5,11 +5,14 @@ pub mod app;
 pub mod clients;
 pub mod config;
 pub mod documents;
+pub mod grants;
 pub mod keys;
 mod listener;
 pub mod mcp;
 mod plugins;
 pub mod tls;
+#[cfg(feature = "authn-local")]
+pub mod users;
 
 pub use app::App;
 pub use config::{Cli, Command, ConfigAction, Settings};

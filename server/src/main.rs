@@ -42,6 +42,19 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Keys { action, settings } => keys(action, &settings),
+        #[cfg(feature = "authn-local")]
+        Command::Users { action, settings } => offline_command(|now| {
+            mcp_oauth_server::users::run(
+                action,
+                &settings,
+                PluginSettings::from_env(),
+                read_password,
+                now,
+            )
+        }),
+        Command::Grants { action, settings } => offline_command(|now| {
+            mcp_oauth_server::grants::run(action, &settings, PluginSettings::from_env(), now)
+        }),
         Command::Clients {
             action: ClientsCommand::Prune,
             settings,
@@ -89,6 +102,31 @@ where
             ExitCode::FAILURE
         }
     }
+}
+
+/// The first line of standard input, without its line ending: the password of `memory users add`
+/// and `passwd` (piped, or typed).
+#[cfg(feature = "authn-local")]
+fn read_password() -> Result<String, mcp_oauth_core::Error> {
+    // Typed at a terminal, the password is not echoed (`stty -echo` while it is read).
+    let typed = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let echo = |on: &str| std::process::Command::new("stty").arg(on).status();
+    if typed {
+        eprint!("password: ");
+        let _ = echo("-echo");
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().read_line(&mut line);
+    if typed {
+        let _ = echo("echo");
+        eprintln!();
+    }
+    read.map_err(|e| mcp_oauth_core::Error::Config {
+        variable: "the password on standard input".into(),
+        got: "(unreadable)".into(),
+        expected: format!("one line of text ({e})"),
+    })?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// The async runtime, with room for deep recursion in storage engines.

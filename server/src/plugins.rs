@@ -2,6 +2,8 @@
 //! A crate that is only listed in `Cargo.toml` is never linked and its `inventory::submit!`
 //! vanishes; `tests/` asserts the registry holds exactly the enabled plugins.
 
+#[cfg(feature = "authn-local")]
+use mcp_oauth_authn_local as _;
 #[cfg(feature = "authn-owner-key")]
 use mcp_oauth_authn_owner_key as _;
 #[cfg(feature = "signer-eddsa")]

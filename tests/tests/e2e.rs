@@ -14,6 +14,7 @@ mod e2e {
     mod mcp;
     mod memories;
     mod openapi;
+    mod people;
     mod persistence;
     mod registration;
     mod registry;

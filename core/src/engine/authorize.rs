@@ -3,6 +3,7 @@
 use url::Url;
 
 use super::{AuthorizationServer, PkcePolicy};
+use crate::authenticator::User;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{AuthorizationCode, Client, GrantType, PkceChallenge, Scope, ScopeSet};
 use crate::secret::Secret;
@@ -72,6 +73,22 @@ pub struct ValidatedAuthorization {
     /// The issuer the client knows this server by (RFC 9207 `iss` of the response): the issuer,
     /// or the alias the request reached it through.
     pub issuer: String,
+}
+
+impl ValidatedAuthorization {
+    /// The part of the requested scope `user` may grant; `None` when the request asked for
+    /// memory scopes and their role grants none of them.
+    pub fn scope_for(&self, user: &User) -> Option<ScopeSet> {
+        let grantable = user.role.grantable();
+        let scope: ScopeSet = self
+            .scope
+            .iter()
+            .filter(|scope| grantable.contains(*scope))
+            .collect();
+        let asked_memory_scopes = !self.scope.without(Scope::OfflineAccess).is_empty();
+        let granted_memory_scopes = !scope.without(Scope::OfflineAccess).is_empty();
+        (granted_memory_scopes || !asked_memory_scopes).then_some(scope)
+    }
 }
 
 impl AuthorizationServer {
@@ -207,15 +224,40 @@ impl AuthorizationServer {
         Ok(requested)
     }
 
-    /// Issues a code for an approved request; returns the redirect URL carrying `code`, `state`
-    /// and `iss`.
+    /// Issues a code for a request `user` approved, with the scopes their role lets them grant,
+    /// and remembers the approval; returns the redirect URL carrying `code`, `state` and `iss`.
+    /// When their role grants none of the memory scopes asked for, the URL carries
+    /// `access_denied` instead.
     pub async fn approve(
         &self,
         authorization: &ValidatedAuthorization,
-        subject: &str,
+        user: &User,
     ) -> Result<String, OAuthError> {
+        let Some(scope) = authorization.scope_for(user) else {
+            let error = OAuthError::new(
+                ErrorCode::AccessDenied,
+                format!(
+                    "{} may grant at most '{}' (role {})",
+                    user.subject,
+                    user.role.grantable(),
+                    user.role
+                ),
+            );
+            return Ok(self.error_redirect(
+                &authorization.redirect_uri,
+                &error,
+                authorization.state.as_deref(),
+                &authorization.issuer,
+            ));
+        };
+        let authorization = &ValidatedAuthorization {
+            scope,
+            ..authorization.clone()
+        };
         let code = Secret::generate(32);
         let now = self.clock.now();
+        self.remember_approval(authorization, &user.subject, now)
+            .await?;
         let record = AuthorizationCode {
             code_hash: code.hash(),
             client_id: authorization.client.client_id.clone(),
@@ -224,7 +266,7 @@ impl AuthorizationServer {
             scope: authorization.scope.clone(),
             resource: authorization.resource.clone(),
             code_challenge: authorization.code_challenge.clone(),
-            subject: subject.to_owned(),
+            subject: user.subject.clone(),
             issued_at: now,
             expires_at: now + self.config.code_ttl,
         };

@@ -8,10 +8,12 @@ mod cache;
 mod client_auth;
 mod consent;
 mod documents;
+mod grants;
 mod pinned;
 mod register;
 mod resource;
 mod revoke;
+mod session;
 mod token;
 mod verify;
 
@@ -22,8 +24,10 @@ pub use authorize::{Approval, AuthorizationRequest, AuthorizeFailure, ValidatedA
 pub use client_auth::ClientCredentials;
 pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
+pub use grants::revoke_stored_grant;
 pub use register::{RegisteredClient, Registrar, RegistrationRequest, prune_unused_clients};
 pub use revoke::{Introspection, Introspector, TokenHint};
+pub use session::{SessionClaim, SessionSeal};
 pub use token::{Grant, TokenRequest, TokenResponse};
 pub use verify::Principal;
 
@@ -118,6 +122,8 @@ pub struct AuthorizationServer {
     verified: cache::TimedCache<[u8; 32], verify::Verified>,
     /// Registered clients as storage last said, for [`CLIENT_TTL`] seconds.
     clients: cache::TimedCache<ClientId, Client>,
+    /// People's grants to clients as storage last said, for a few seconds.
+    consents: cache::TimedCache<grants::GrantKey, Option<crate::model::Consent>>,
 }
 
 /// How long a client read from storage is believed: the longest an update or deletion made on
@@ -148,6 +154,7 @@ impl AuthorizationServer {
             revocations: cache::TimedCache::new(revoke::REVOCATION_CACHE_LIMIT),
             verified: cache::TimedCache::new(verify::VERIFIED_LIMIT),
             clients: cache::TimedCache::new(CLIENT_CACHE_LIMIT),
+            consents: cache::TimedCache::new(grants::CONSENT_CACHE_LIMIT),
         }
     }
 

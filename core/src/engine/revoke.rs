@@ -81,14 +81,18 @@ impl AuthorizationServer {
         Ok(revoked)
     }
 
-    /// Whether the access token with `claims` was revoked, alone or with every token of its
-    /// client when the client was deleted.
+    /// Whether the access token with `claims` was revoked: alone, with every token of its
+    /// client when the client was deleted, or with its grant when the person revoked it.
     pub(crate) async fn is_token_revoked(&self, claims: &AccessClaims) -> Result<bool, OAuthError> {
         if self.is_revoked(&claims.jti, claims.exp).await? {
             return Ok(true);
         }
         let client_key = super::register::deleted_client_key(&claims.client_id);
-        self.is_revoked(&client_key, claims.exp).await
+        if self.is_revoked(&client_key, claims.exp).await? {
+            return Ok(true);
+        }
+        self.grant_revoked(&claims.sub, &claims.client_id, claims.iat)
+            .await
     }
 
     /// Revokes `token` for `client` (RFC 7009 §2.1): a refresh token with its whole family, an

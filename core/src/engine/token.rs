@@ -113,7 +113,9 @@ impl AuthorizationServer {
                 self.client_credentials(&client, scope.as_deref(), resource, now)
             }
         }?;
-        issued.bookkeeping_fault = self.mark_used(&client, now).await.err();
+        if let Err(fault) = self.mark_used(&client, now).await {
+            issued.bookkeeping_fault = Some(fault);
+        }
         Ok(issued)
     }
 
@@ -138,6 +140,14 @@ impl AuthorizationServer {
         if grant.client_id != client.client_id {
             return Err(OAuthError::invalid_grant(
                 "the code was issued to another client",
+            ));
+        }
+        if self
+            .grant_revoked(&grant.subject, grant.client_id.as_str(), grant.issued_at)
+            .await?
+        {
+            return Err(OAuthError::invalid_grant(
+                "the grant this code was issued for has been revoked",
             ));
         }
         match redirect_uri {
@@ -281,6 +291,10 @@ impl AuthorizationServer {
         let mut response =
             self.issue_access(client, &token.subject, narrowed, token.resource, now)?;
         response.refresh_token = Some(successor_secret);
+        response.bookkeeping_fault = self
+            .grant_used(&token.subject, &client.client_id, now)
+            .await
+            .err();
         Ok(response)
     }
 

@@ -21,6 +21,29 @@ pub async fn run(authenticator: &dyn Authenticator, valid: SignInFields) {
         .expect("signing in works")
         .expect("the valid fields prove a person");
     assert!(!user.subject.is_empty(), "a person has a subject");
+    assert!(!authenticator.name().is_empty(), "the plugin names itself");
+    assert!(
+        !authenticator.refusal().is_empty(),
+        "a refused sign-in is explained"
+    );
+    assert_eq!(
+        authenticator
+            .user(&user.subject)
+            .await
+            .expect("looking a person up works"),
+        Some(user.clone()),
+        "a person signed in is found again by subject, unchanged (browser sessions rely on it)"
+    );
+    for stranger in ["", "nobody-at-all", "\0", &"y".repeat(10_000)] {
+        assert_eq!(
+            authenticator
+                .user(stranger)
+                .await
+                .expect("looking a stranger up is an answer"),
+            None,
+            "an unknown subject is nobody"
+        );
+    }
 
     assert_eq!(
         authenticator

@@ -33,10 +33,27 @@ pub struct OwnerKey {
     key: Option<SecretHash>,
 }
 
+impl OwnerKey {
+    /// The owner, while a key is set: sessions end when the key changes.
+    fn owner(&self) -> Option<User> {
+        self.key
+            .as_ref()
+            .map(|key| User::owner(format!("owner-key/{}", key.as_str())))
+    }
+}
+
 #[async_trait]
 impl Authenticator for OwnerKey {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
     fn fields(&self) -> &'static [SignInField] {
         FIELDS
+    }
+
+    fn refusal(&self) -> &'static str {
+        "That API key is not correct."
     }
 
     async fn sign_in(&self, fields: &SignInFields) -> Result<Option<User>, OAuthError> {
@@ -44,9 +61,11 @@ impl Authenticator for OwnerKey {
             (Some(key), Some(presented)) => key.matches(presented),
             _ => false,
         };
-        Ok(proved.then(|| User {
-            subject: "owner".into(),
-        }))
+        Ok(self.owner().filter(|_| proved))
+    }
+
+    async fn user(&self, subject: &str) -> Result<Option<User>, OAuthError> {
+        Ok(self.owner().filter(|owner| owner.subject == subject))
     }
 }
 

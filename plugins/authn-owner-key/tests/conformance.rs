@@ -12,6 +12,7 @@ fn owner_key_passes_the_authenticator_conformance_suite() {
     let authenticator = (plugin.open)(AuthenticatorContext {
         settings: PluginSettings::default(),
         owner_key: Some(Secret::new("the-owners-key-0123456789").hash()),
+        accounts: std::sync::Arc::new(mcp_oauth_store_memory::InMemoryStorage::default()),
     })
     .expect("opens");
     let valid = SignInFields::default().with("api_key", "the-owners-key-0123456789");

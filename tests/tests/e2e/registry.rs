@@ -22,6 +22,9 @@ fn registry_holds_exactly_the_enabled_plugins() {
         expected_storages.push("surrealdb");
     }
     let mut expected_authenticators = Vec::new();
+    if cfg!(feature = "authn-local") {
+        expected_authenticators.push("local");
+    }
     if cfg!(feature = "authn-owner-key") {
         expected_authenticators.push("owner-key");
     }

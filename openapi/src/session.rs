@@ -1,0 +1,141 @@
+//! Who the browser is: signing in with the authenticators' fields, and the session cookie that
+//! remembers it (signed, `HttpOnly`, `SameSite=Lax`, `Secure` and `__Host-` on https).
+
+use mcp_oauth_core::OAuthError;
+use mcp_oauth_core::authenticator::{Authenticator, SignInFields, User};
+use poem::Request;
+use poem::http::header;
+
+use crate::state::AppState;
+
+/// The session cookie's name over plain HTTP (loopback development).
+const PLAIN_NAME: &str = "mcp_session";
+/// Its name over https: the `__Host-` prefix makes browsers insist on `Secure`, `Path=/` and no
+/// `Domain`, so no other host or subdomain can set it.
+const SECURE_NAME: &str = "__Host-mcp_session";
+
+/// A person signed in, and the authenticator that knows them.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// The authenticator's name.
+    pub authenticator: &'static str,
+    /// The person.
+    pub user: User,
+}
+
+impl AppState {
+    /// Whether answers to `req` go over https (then the cookie is `Secure`).
+    fn secure(&self, req: &Request) -> bool {
+        self.site.issuer_for(req).starts_with("https://")
+    }
+
+    /// The authenticator called `name`, if it is in use.
+    fn authenticator_named(&self, name: &str) -> Option<&dyn Authenticator> {
+        self.authenticators
+            .iter()
+            .map(|a| a.as_ref())
+            .find(|a| a.name() == name)
+    }
+
+    /// The person the request's session cookie names, when it is sealed by this server, not
+    /// expired, and still matches who they are now.
+    pub async fn session_user(&self, req: &Request) -> Result<Option<SignedIn>, OAuthError> {
+        let name = if self.secure(req) {
+            SECURE_NAME
+        } else {
+            PLAIN_NAME
+        };
+        let now = self.engine.clock().now();
+        let Some(claim) = cookie(req, name).and_then(|value| self.sessions.claim(&value, now))
+        else {
+            return Ok(None);
+        };
+        let Some(authenticator) = self.authenticator_named(&claim.authenticator) else {
+            return Ok(None);
+        };
+        let Some(user) = authenticator.user(&claim.subject).await? else {
+            return Ok(None);
+        };
+        Ok(self.sessions.holds(&claim, &user).then(|| SignedIn {
+            authenticator: authenticator.name(),
+            user,
+        }))
+    }
+
+    /// The person `fields` prove, by the first authenticator whose fields the form filled in;
+    /// `None` for nobody.
+    pub async fn sign_in(&self, fields: &SignInFields) -> Result<Option<SignedIn>, OAuthError> {
+        for authenticator in &self.authenticators {
+            let filled = authenticator
+                .fields()
+                .iter()
+                .any(|field| fields.get(field.name).is_some_and(|v| !v.is_empty()));
+            if !filled {
+                continue;
+            }
+            if let Some(user) = authenticator.sign_in(fields).await? {
+                return Ok(Some(SignedIn {
+                    authenticator: authenticator.name(),
+                    user,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The `Set-Cookie` value that starts a session for `signed_in`.
+    pub fn session_cookie(&self, req: &Request, signed_in: &SignedIn) -> String {
+        let now = self.engine.clock().now();
+        let value = self
+            .sessions
+            .seal(signed_in.authenticator, &signed_in.user, now);
+        self.cookie_header(req, &value, self.sessions.lifetime())
+    }
+
+    /// The `Set-Cookie` value that ends the session.
+    pub fn cleared_session_cookie(&self, req: &Request) -> String {
+        self.cookie_header(req, "", 0)
+    }
+
+    fn cookie_header(&self, req: &Request, value: &str, max_age: i64) -> String {
+        if self.secure(req) {
+            format!(
+                "{SECURE_NAME}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax"
+            )
+        } else {
+            format!("{PLAIN_NAME}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax")
+        }
+    }
+}
+
+/// The value of the cookie `name` the request carries.
+fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+}
+
+/// The sign-in fields a form carried: the `owner-key` authenticator's `api_key`, the `local`
+/// one's `username` and `password`.
+pub fn sign_in_fields(
+    api_key: &Option<String>,
+    username: &Option<String>,
+    password: &Option<String>,
+) -> SignInFields {
+    let mut fields = SignInFields::default();
+    for (name, value) in [
+        ("api_key", api_key),
+        ("username", username),
+        ("password", password),
+    ] {
+        if let Some(value) = value {
+            fields = fields.with(name, value.as_str());
+        }
+    }
+    fields
+}
