@@ -3,7 +3,8 @@
 //! governs the redirect after the POST, which an HTTP client ignores), the wrong-key retry, the
 //! error page for an unknown client, Swagger UI's Authorize and "Try it out" from `localhost` and
 //! `127.0.0.1`, and a page on another origin using discovery, registration and the token endpoint
-//! through CORS.
+//! through CORS; signing in with a local account, the session that spares the second sign-in,
+//! and revoking an app on the connected-apps page.
 //!
 //! Without Chromium the tests print a note and pass, unless `MCP_REQUIRE_BROWSER` is set (CI sets
 //! it). `MCP_SCREENSHOT_DIR=DIR` saves the consent page and Swagger UI as PNG files there.
@@ -271,7 +272,10 @@ async fn loopback_client_at(
         .port();
     let (seen, requests) = mpsc::unbounded_channel();
     let app = poem::endpoint::make_sync(move |req: poem::Request| {
-        let _ = seen.send(req.uri().to_string());
+        // The browser asks any site it shows for its icon: that is not the client's callback.
+        if req.uri().path() != "/favicon.ico" {
+            let _ = seen.send(req.uri().to_string());
+        }
         poem::web::Html(page)
     });
     tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
@@ -621,4 +625,95 @@ async fn a_page_on_another_origin_registers_and_calls_the_token_endpoint_through
         ))
         .await;
     assert_eq!(blocked, "TypeError");
+}
+
+#[cfg(all(feature = "store-surrealdb", feature = "authn-local"))]
+#[tokio::test]
+async fn a_person_signs_in_once_then_revokes_the_app_on_the_connected_apps_page() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let team = super::people::Team::new().await;
+    let server = team.server("local", &[]).await;
+    let (port, mut callbacks) = loopback_client("<p>Connected.</p>").await;
+    let client_id = public_client(&server, "Claude Code", "http://localhost/callback").await;
+    let redirect = format!("http://localhost:{port}/callback");
+    let tab = chromium.tab().await;
+
+    // First authorization: a user name and a password.
+    tab.open(&authorize_url(&server, &client_id, &redirect))
+        .await;
+    tab.type_into("input[name=username]", "alice").await;
+    tab.type_into("input[name=password]", "alice's long password")
+        .await;
+    tab.screenshot("sign-in.png").await;
+    tab.click("button[value=approve]").await;
+    let callback = next(&tab, &mut callbacks, "the first callback").await;
+    assert!(query_param(&callback, "code").is_some(), "{callback}");
+
+    // Second authorization within the session: consent only.
+    tab.open(&authorize_url(&server, &client_id, &redirect))
+        .await;
+    tab.wait_for(
+        "the signed-in consent page",
+        "document.body.innerText.includes('Signed in as alice')",
+    )
+    .await;
+    assert_eq!(
+        tab.eval("document.querySelectorAll('input[type=password]').length")
+            .await,
+        json!(0)
+    );
+    let cookies = tab.page.get_cookies().await.expect("cookies");
+    let session = cookies
+        .iter()
+        .find(|cookie| cookie.name == "mcp_session")
+        .expect("the session cookie");
+    assert!(session.http_only, "scripts never see the session");
+    assert_eq!(
+        session.same_site,
+        Some(chromiumoxide::cdp::browser_protocol::network::CookieSameSite::Lax)
+    );
+    assert_eq!(tab.eval("document.cookie").await, json!(""));
+    tab.click("button[value=approve]").await;
+    let callback = next(&tab, &mut callbacks, "the second callback").await;
+    assert!(query_param(&callback, "code").is_some(), "{callback}");
+
+    // The connected-apps page lists Claude Code; Revoke removes it.
+    tab.open(&server.url("/account")).await;
+    tab.wait_for(
+        "the connected app",
+        "document.body.innerText.includes('Claude Code')",
+    )
+    .await;
+    tab.screenshot("account.png").await;
+    tab.click("button[type=submit]").await;
+    tab.wait_for(
+        "the emptied list",
+        "document.body.innerText.includes('No application is connected')",
+    )
+    .await;
+    let grants: Value = server
+        .http
+        .get(server.url("/oauth/grants"))
+        .query(&[("subject", "alice")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        grants["error"], "invalid_token",
+        "listing needs credentials: {grants}"
+    );
+
+    // Signing out: the page asks to sign in again.
+    tab.click("form[action='/oauth/sign-out'] button").await;
+    tab.wait_for(
+        "the sign-in form",
+        "document.querySelectorAll('input[name=password]').length === 1",
+    )
+    .await;
+    assert_eq!(tab.csp_violations(), Vec::<String>::new());
 }

@@ -20,13 +20,13 @@ const TEAM: [(&str, &str, &str); 3] = [
 ];
 
 /// An embedded database holding the team's accounts.
-struct Team {
+pub(super) struct Team {
     url: String,
 }
 
 impl Team {
     /// Makes the team's accounts with `memory users add`'s code, on a fresh directory.
-    async fn new() -> Self {
+    pub(super) async fn new() -> Self {
         let dir = std::env::temp_dir().join(format!(
             "mcp-people-{}-{}",
             std::process::id(),
@@ -80,7 +80,7 @@ impl Team {
     }
 
     /// The server on the team's database, people signing in with `authenticators`.
-    async fn server(&self, authenticators: &str, extra: &[&str]) -> TestServer {
+    pub(super) async fn server(&self, authenticators: &str, extra: &[&str]) -> TestServer {
         let mut flags = vec![
             "--oauth-storage-backend",
             "surrealdb",
