@@ -283,3 +283,67 @@ fn an_unreachable_or_misconfigured_database_stops_the_start_with_one_line() {
         assert_one_line_error(&output, &["MCP_OAUTH_STORAGE_URL", url, "surrealkv://PATH"]);
     }
 }
+
+/// `memory users` as an operator types it: the password on standard input (never echoed in the
+/// output), the list without hashes, a bad role or a short password refused in one line.
+#[cfg(all(feature = "store-surrealdb", feature = "authn-local"))]
+#[test]
+fn users_are_added_listed_and_removed_with_the_password_on_standard_input() {
+    use std::io::Write as _;
+
+    let dir = std::env::temp_dir().join(format!("mcp-cli-users-{}", std::process::id()));
+    let url = format!("surrealkv://{}", dir.display());
+    let env = [
+        ("MCP_OAUTH_STORAGE_BACKEND", "surrealdb"),
+        ("MCP_OAUTH_STORAGE_URL", url.as_str()),
+    ];
+    let with_stdin = |args: &[&str], input: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_memory"));
+        command
+            .args(args)
+            .envs(env)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("memory runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write the password");
+        child.wait_with_output().expect("memory finishes")
+    };
+    let added = with_stdin(
+        &["users", "add", "alice", "--role", "writer"],
+        "correct horse battery\n",
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&added.stdout),
+        "added alice (writer)\n"
+    );
+    let short = with_stdin(&["users", "add", "bob", "--role", "reader"], "short\n");
+    assert_one_line_error(&short, &["password", "at least 8 characters"]);
+    let role = with_stdin(
+        &["users", "add", "bob", "--role", "root"],
+        "long enough pw\n",
+    );
+    assert_one_line_error(&role, &["root", "reader, writer, admin"]);
+    let listed = memory(&["users", "list"], &env);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.starts_with("alice\twriter\tcreated "), "{listed}");
+    assert!(!listed.contains("argon2") && !listed.contains("horse"));
+    let removed = memory(&["users", "remove", "alice"], &env);
+    assert_eq!(
+        String::from_utf8_lossy(&removed.stdout),
+        "removed alice; revoked 0 grants\n"
+    );
+    let unknown = memory(&["users", "remove", "alice"], &env);
+    assert_one_line_error(&unknown, &["alice", "memory users list"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
