@@ -150,7 +150,11 @@ impl AccountApi {
     /// Ends the session cookie. With an authorization request's parameters (the consent page's
     /// "Not you?"), returns to that authorization, which then asks to sign in.
     #[oai(path = "/oauth/sign-out", method = "post")]
-    async fn sign_out(&self, req: &Request, form: Form<SignOutForm>) -> AccountResponse {
+    async fn sign_out(
+        &self,
+        req: &Request,
+        form: Form<SignOutForm>,
+    ) -> Result<AccountResponse, ErrorResponse> {
         let form = form.0;
         let location = match &form.client_id {
             Some(_) => {
@@ -173,7 +177,10 @@ impl AccountApi {
             }
             None => "/account".to_owned(),
         };
-        AccountResponse::SeeOther(location, Some(self.state.cleared_session_cookie(req)))
+        Ok(AccountResponse::SeeOther(
+            location,
+            Some(self.state.cleared_session_cookie(req)),
+        ))
     }
 
     /// The connected-apps page
