@@ -85,6 +85,62 @@ pub trait Authenticator: Send + Sync {
     /// The person `subject` names as they are now, for a browser session that says they signed
     /// in earlier; `None` when they no longer exist (a removed account).
     async fn user(&self, subject: &str) -> Result<Option<User>, OAuthError>;
+
+    /// For a sign-in that happens at another site (an OpenID provider): how to send the browser
+    /// there and read its answer. `None` (the default) for sign-ins with fields only.
+    fn redirect_sign_in(&self) -> Option<&dyn RedirectSignIn> {
+        None
+    }
+}
+
+/// Where a sign-in at another site begins.
+#[derive(Debug)]
+pub struct Departure {
+    /// Where the browser goes: the other site's authorization URL.
+    pub location: String,
+    /// What the authenticator needs back when the browser returns (its state, nonce and PKCE
+    /// verifier). The caller keeps it in a signed, `HttpOnly` cookie for the browser that left,
+    /// so only that browser can finish the sign-in.
+    pub pending: String,
+}
+
+/// What the other site's answer carried when the browser came back (the callback's query).
+#[derive(Clone, Debug, Default)]
+pub struct Arrival {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state sent with the departure.
+    pub state: Option<String>,
+    /// The answering issuer (RFC 9207), when the other site names it.
+    pub iss: Option<String>,
+    /// An error code instead of a code (`access_denied`, …).
+    pub error: Option<String>,
+    /// The error's description.
+    pub error_description: Option<String>,
+}
+
+/// A sign-in at another site: the consent page shows a button that sends the browser there; its
+/// answer comes back to the server's callback, which asks the authenticator who it proves.
+#[async_trait]
+pub trait RedirectSignIn: Send + Sync {
+    /// The button's label, e.g. "Sign in with Keycloak".
+    fn label(&self) -> &str;
+
+    /// Starts a sign-in; the other site must send the browser back to `callback` (an absolute
+    /// URL of this server). An error says the other site cannot be reached.
+    async fn depart(&self, callback: &str) -> Result<Departure, OAuthError>;
+
+    /// The person the answer proves, given the `pending` of the departure this browser made.
+    /// A refusal is an error whose description the person reads (`access_denied`: the other
+    /// site or the allow list said no; `invalid_request`: the answer does not belong to this
+    /// browser's departure or was used already; `temporarily_unavailable`: the other site cannot
+    /// be reached). No input may panic.
+    async fn arrive(
+        &self,
+        callback: &str,
+        pending: &str,
+        arrival: &Arrival,
+    ) -> Result<User, OAuthError>;
 }
 
 /// What an authenticator plugin is opened with.

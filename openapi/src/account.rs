@@ -17,10 +17,11 @@ use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::error::ErrorResponse;
-use crate::pages::{frame, sign_in_inputs};
+use crate::pages::{frame, sign_in_elsewhere_links, sign_in_inputs};
 use crate::session::{SignedIn, sign_in_fields};
 use crate::state::AppState;
 use crate::tags::ApiTags;
+use crate::upstream::resume_location;
 
 /// The account page's Content-Security-Policy: like every page, and its forms post only here.
 const ACCOUNT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
@@ -156,27 +157,16 @@ impl AccountApi {
         form: Form<SignOutForm>,
     ) -> Result<AccountResponse, ErrorResponse> {
         let form = form.0;
-        let location = match &form.client_id {
-            Some(_) => {
-                let mut query = url::form_urlencoded::Serializer::new(String::new());
-                for (name, value) in [
-                    ("response_type", &form.response_type),
-                    ("client_id", &form.client_id),
-                    ("redirect_uri", &form.redirect_uri),
-                    ("scope", &form.scope),
-                    ("state", &form.state),
-                    ("code_challenge", &form.code_challenge),
-                    ("code_challenge_method", &form.code_challenge_method),
-                    ("resource", &form.resource),
-                ] {
-                    if let Some(value) = value {
-                        query.append_pair(name, value);
-                    }
-                }
-                format!("/oauth/authorize?{}", query.finish())
-            }
-            None => "/account".to_owned(),
-        };
+        let location = resume_location([
+            &form.response_type,
+            &form.client_id,
+            &form.redirect_uri,
+            &form.scope,
+            &form.state,
+            &form.code_challenge,
+            &form.code_challenge_method,
+            &form.resource,
+        ]);
         Ok(AccountResponse::SeeOther(
             location,
             Some(self.state.cleared_session_cookie(req)),
@@ -407,15 +397,28 @@ impl AccountApi {
         let body = match session {
             None => {
                 let csrf = self.state.consent_seal.seal(&form_payload(None), now);
-                let fields =
-                    sign_in_inputs(self.state.authenticators.iter().flat_map(|a| a.fields()));
+                let fields: Vec<_> = self
+                    .state
+                    .authenticators
+                    .iter()
+                    .flat_map(|a| a.fields())
+                    .collect();
+                let elsewhere = sign_in_elsewhere_links(&self.state.authenticators, "");
+                let form = if fields.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "<form method=\"post\" action=\"/account\"><input type=\"hidden\" \
+                         name=\"action\" value=\"sign_in\"><input type=\"hidden\" \
+                         name=\"csrf_token\" value=\"{csrf}\">{fields}<button \
+                         type=\"submit\">Sign in</button></form>",
+                        csrf = attr(&csrf),
+                        fields = sign_in_inputs(fields),
+                    )
+                };
                 format!(
                     "<h1>Connected apps</h1>\n<p>Sign in to see the applications you connected \
-                     to this memory service.</p>\n{error_line}\n<form method=\"post\" \
-                     action=\"/account\"><input type=\"hidden\" name=\"action\" \
-                     value=\"sign_in\"><input type=\"hidden\" name=\"csrf_token\" \
-                     value=\"{csrf}\">{fields}<button type=\"submit\">Sign in</button></form>",
-                    csrf = attr(&csrf),
+                     to this memory service.</p>\n{error_line}\n{elsewhere}{form}"
                 )
             }
             Some(session) => {

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::consent_page::{ConsentPage, canonical, policy};
 use crate::error::ErrorResponse;
+use crate::pages::sign_in_elsewhere_links;
 use crate::session::SignedIn;
 use crate::state::AppState;
 use crate::tags::ApiTags;
@@ -350,12 +351,25 @@ impl AuthorizeApi {
             .iter()
             .flat_map(|authenticator| authenticator.fields().iter().copied())
             .collect();
+        let query = crate::upstream::resume_location([
+            &request.response_type,
+            &request.client_id,
+            &request.redirect_uri,
+            &request.scope,
+            &request.state,
+            &request.code_challenge,
+            &request.code_challenge_method,
+            &request.resource,
+        ]);
+        let query = query.split_once('?').map_or("", |(_, q)| q);
+        let elsewhere = sign_in_elsewhere_links(&self.state.authenticators, &format!("?{query}"));
         let page = ConsentPage {
             issuer: &validated.issuer,
             request,
             validated,
             csrf_token: &csrf_token,
             sign_in: &sign_in,
+            sign_in_elsewhere: &elsewhere,
             signed_in: session.map(|s| &s.user),
         };
         let html = Html(page.render(error));

@@ -73,6 +73,8 @@ pub struct ConsentPage<'a> {
     pub csrf_token: &'a str,
     /// The fields of the authenticators' sign-ins.
     pub sign_in: &'a [SignInField],
+    /// The buttons of the sign-ins at other sites (HTML), shown above the form.
+    pub sign_in_elsewhere: &'a str,
     /// Who the browser session says is deciding; then no sign-in is asked for.
     pub signed_in: Option<&'a User>,
 }
@@ -189,6 +191,16 @@ impl ConsentPage<'_> {
             ),
             None => sign_in_inputs(self.sign_in),
         };
+        let elsewhere = match self.signed_in {
+            Some(_) => "",
+            None => self.sign_in_elsewhere,
+        };
+        // With nothing to sign in with on the form, approving starts at a button above it.
+        let approve = if self.signed_in.is_some() || !self.sign_in.is_empty() {
+            "<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>"
+        } else {
+            ""
+        };
         let sign_out = match self.signed_in {
             Some(_) => format!(
                 "<form method=\"post\" action=\"sign-out\">{hidden}\
@@ -204,10 +216,11 @@ impl ConsentPage<'_> {
 <p>It asks for:</p><ul>{scopes}</ul>
 {destination}
 {error}
+{elsewhere}
 <form method="post" action="authorize">
 {hidden}<input type="hidden" name="csrf_token" value="{csrf}">
 {sign_in}
-<button type="submit" name="decision" value="approve">Approve</button>
+{approve}
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>
 {sign_out}"#,

@@ -28,6 +28,7 @@ mod site;
 mod state;
 mod tags;
 mod token;
+mod upstream;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ pub type Apis = (
     register::RegisterApi,
     clients::ClientsApi,
     authorize::AuthorizeApi,
+    upstream::UpstreamApi,
     account::AccountApi,
     token::TokenApi,
     keys::KeysApi,
@@ -71,6 +73,9 @@ pub fn api_service(state: &Arc<AppState>) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         authorize::AuthorizeApi {
+            state: state.clone(),
+        },
+        upstream::UpstreamApi {
             state: state.clone(),
         },
         account::AccountApi {

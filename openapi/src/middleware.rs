@@ -27,8 +27,10 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
 /// HTML.
 const BROWSER_PATH: &str = "/oauth/authorize";
 /// Every page people reach in a browser: the authorization endpoint, sign-out and the account
-/// page.
+/// page (and, below [`SIGN_IN_ELSEWHERE`], a sign-in at another site).
 const PERSON_PATHS: [&str; 3] = [BROWSER_PATH, "/oauth/sign-out", ACCOUNT_PATH];
+/// Where a sign-in at another site leaves and comes back.
+const SIGN_IN_ELSEWHERE: &str = "/oauth/sign-in/";
 /// The connected-apps page: personal, so never cached, and part of OAuth.
 const ACCOUNT_PATH: &str = "/account";
 /// The one route any `Host` may reach: health probes (a load balancer's or Kubernetes') name the
@@ -202,7 +204,9 @@ impl<E: Endpoint> Shared<E> {
             }
         }
         let area = Area::of(req.uri().path());
-        let person = PERSON_PATHS.contains(&req.uri().path()) && pages::accepts_html(&req);
+        let path = req.uri().path();
+        let person = (PERSON_PATHS.contains(&path) || path.starts_with(SIGN_IN_ELSEWHERE))
+            && pages::accepts_html(&req);
         // RFC 6750 §2.3: an answer to a request with a credential in its URL is private.
         let key_in_url = crate::auth::query_api_key(&req).is_some();
         let issuer = self.state.site.issuer_for(&req).to_owned();

@@ -29,7 +29,7 @@ pub fn frame(title: &str, body: &str) -> String {
 <title>{title}</title><link rel="icon" href="/favicon.ico">
 <style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;line-height:1.45}}
 .muted{{color:#555}}.error{{color:#b00020;font-weight:bold}}.warning{{background:#fff4e5;border-left:4px solid #e69500;padding:.5rem .75rem}}
-button{{padding:.5rem 1rem;margin-right:.5rem}}input[type=password],input[type=text]{{width:100%;padding:.4rem;box-sizing:border-box}}
+button,a.button{{padding:.5rem 1rem;margin-right:.5rem}}a.button{{display:inline-block;border:1px solid #767676;border-radius:3px;background:#efefef;color:#000;text-decoration:none}}input[type=password],input[type=text]{{width:100%;padding:.4rem;box-sizing:border-box}}
 table{{border-collapse:collapse}}td,th{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}
 code{{background:#f3f3f3;padding:0 .2rem}}</style></head>
 <body>
@@ -55,6 +55,26 @@ pub fn sign_in_inputs<'a>(fields: impl IntoIterator<Item = &'a SignInField>) -> 
                 text(field.label),
                 html_escape::encode_double_quoted_attribute(field.name)
             )
+        })
+        .collect()
+}
+
+/// The buttons of the sign-ins at other sites (`oidc`): links to `/oauth/sign-in/{name}` with
+/// `query` (the authorization under way, `?…`, or nothing for the account page).
+pub fn sign_in_elsewhere_links(
+    authenticators: &[std::sync::Arc<dyn mcp_oauth_core::Authenticator>],
+    query: &str,
+) -> String {
+    authenticators
+        .iter()
+        .filter_map(|authenticator| {
+            let redirect = authenticator.redirect_sign_in()?;
+            Some(format!(
+                "<p><a class=\"button\" href=\"/oauth/sign-in/{}{}\">{}</a></p>",
+                html_escape::encode_double_quoted_attribute(authenticator.name()),
+                html_escape::encode_double_quoted_attribute(query),
+                text(redirect.label())
+            ))
         })
         .collect()
 }
@@ -111,6 +131,10 @@ pub fn error_page(status: StatusCode, body: &ErrorBody) -> Response {
              removed. Go back to the application and connect again: it will register anew."
         }
         _ if code == ErrorCode::TemporarilyUnavailable.as_str() => "Wait a minute, then try again.",
+        _ if code == ErrorCode::AccessDenied.as_str() => {
+            "Nothing was approved. Go back to the application and connect again, signing in \
+             as someone this server lets in."
+        }
         _ if code == ErrorCode::ServerError.as_str() => {
             "The server could not finish this request. Try again later; if it persists, the \
              server's log says why."

@@ -1,6 +1,8 @@
 //! Who the browser is: signing in with the authenticators' fields, and the session cookie that
 //! remembers it (signed, `HttpOnly`, `SameSite=Lax`, `Secure` and `__Host-` on https).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::authenticator::{Authenticator, SignInFields, User};
 use poem::Request;
@@ -13,6 +15,24 @@ const PLAIN_NAME: &str = "mcp_session";
 /// Its name over https: the `__Host-` prefix makes browsers insist on `Secure`, `Path=/` and no
 /// `Domain`, so no other host or subdomain can set it.
 const SECURE_NAME: &str = "__Host-mcp_session";
+/// The cookie of a sign-in at another site under way, over plain HTTP.
+const PENDING_PLAIN_NAME: &str = "mcp_sign_in";
+/// The same over https.
+const PENDING_SECURE_NAME: &str = "__Host-mcp_sign_in";
+/// How long a sign-in at another site may take, in seconds (the consent seal's lifetime).
+const PENDING_LIFETIME: i64 = 600;
+
+/// A sign-in at another site under way in this browser: kept in a sealed cookie between the
+/// departure and the callback.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingSignIn {
+    /// The authenticator's name.
+    pub authenticator: String,
+    /// Where to go once signed in: `/oauth/authorize?…` or `/account` (always this server).
+    pub resume: String,
+    /// What the authenticator remembers (state, nonce, PKCE verifier).
+    pub pending: String,
+}
 
 /// A person signed in, and the authenticator that knows them.
 #[derive(Clone, Debug)]
@@ -30,7 +50,7 @@ impl AppState {
     }
 
     /// The authenticator called `name`, if it is in use.
-    fn authenticator_named(&self, name: &str) -> Option<&dyn Authenticator> {
+    pub(crate) fn authenticator_named(&self, name: &str) -> Option<&dyn Authenticator> {
         self.authenticators
             .iter()
             .map(|a| a.as_ref())
@@ -98,14 +118,59 @@ impl AppState {
     }
 
     fn cookie_header(&self, req: &Request, value: &str, max_age: i64) -> String {
-        if self.secure(req) {
-            format!(
-                "{SECURE_NAME}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax"
-            )
+        let name = if self.secure(req) {
+            SECURE_NAME
         } else {
-            format!("{PLAIN_NAME}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax")
+            PLAIN_NAME
+        };
+        self.named_cookie_header(req, name, value, max_age)
+    }
+
+    /// A cookie only this server's pages read: `HttpOnly`, `SameSite=Lax` (sent on the
+    /// top-level navigation back from another site, never on its subrequests), `Secure` on https.
+    fn named_cookie_header(&self, req: &Request, name: &str, value: &str, max_age: i64) -> String {
+        let secure = if self.secure(req) { "; Secure" } else { "" };
+        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly{secure}; SameSite=Lax")
+    }
+
+    fn pending_name(&self, req: &Request) -> &'static str {
+        if self.secure(req) {
+            PENDING_SECURE_NAME
+        } else {
+            PENDING_PLAIN_NAME
         }
     }
+
+    /// The `Set-Cookie` value that remembers `pending` in this browser for ten minutes, sealed
+    /// so that nothing but this server can make one.
+    pub fn pending_sign_in_cookie(&self, req: &Request, pending: &PendingSignIn) -> String {
+        let payload = serde_json::to_string(pending).unwrap_or_default();
+        let now = self.engine.clock().now();
+        let seal = self.consent_seal.seal(&pending_payload(&payload), now);
+        let value = format!("{}.{seal}", URL_SAFE_NO_PAD.encode(payload));
+        self.named_cookie_header(req, self.pending_name(req), &value, PENDING_LIFETIME)
+    }
+
+    /// The sign-in at another site this browser started, when its cookie is sealed by this
+    /// server and less than ten minutes old.
+    pub fn pending_sign_in(&self, req: &Request) -> Option<PendingSignIn> {
+        let value = cookie(req, self.pending_name(req))?;
+        let (payload, seal) = value.split_once('.')?;
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let now = self.engine.clock().now();
+        if !self
+            .consent_seal
+            .open(seal, &pending_payload(&payload), now)
+        {
+            return None;
+        }
+        serde_json::from_str(&payload).ok()
+    }
+}
+
+/// What the pending sign-in's seal covers: marked, so no other sealed form can stand in for it.
+fn pending_payload(payload: &str) -> String {
+    format!("sign-in elsewhere\n{payload}")
 }
 
 /// The value of the cookie `name` the request carries.

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "authn-local")]
 use mcp_oauth_authn_local as _;
+#[cfg(feature = "authn-oidc")]
+use mcp_oauth_authn_oidc as _;
 #[cfg(feature = "authn-owner-key")]
 use mcp_oauth_authn_owner_key as _;
 #[cfg(feature = "signer-eddsa")]

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 mod logs;
+mod oidc;
 mod surreal;
 pub use logs::CapturedLogs;
+pub use oidc::{OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OidcProvider};
 pub use surreal::SurrealServer;
 
 use base64::Engine as _;

@@ -13,6 +13,7 @@ mod e2e {
     mod matrix;
     mod mcp;
     mod memories;
+    mod oidc;
     mod openapi;
     mod people;
     mod persistence;

@@ -25,6 +25,9 @@ fn registry_holds_exactly_the_enabled_plugins() {
     if cfg!(feature = "authn-local") {
         expected_authenticators.push("local");
     }
+    if cfg!(feature = "authn-oidc") {
+        expected_authenticators.push("oidc");
+    }
     if cfg!(feature = "authn-owner-key") {
         expected_authenticators.push("owner-key");
     }
