@@ -4,7 +4,8 @@
 //! error page for an unknown client, Swagger UI's Authorize and "Try it out" from `localhost` and
 //! `127.0.0.1`, and a page on another origin using discovery, registration and the token endpoint
 //! through CORS; signing in with a local account, the session that spares the second sign-in,
-//! and revoking an app on the connected-apps page.
+//! and revoking an app on the connected-apps page; signing in at a real OpenID provider's own
+//! login page and coming back to consent.
 //!
 //! Without Chromium the tests print a note and pass, unless `MCP_REQUIRE_BROWSER` is set (CI sets
 //! it). `MCP_SCREENSHOT_DIR=DIR` saves the consent page and Swagger UI as PNG files there.
@@ -715,5 +716,69 @@ async fn a_person_signs_in_once_then_revokes_the_app_on_the_connected_apps_page(
         "document.querySelectorAll('input[name=password]').length === 1",
     )
     .await;
+    assert_eq!(tab.csp_violations(), Vec::<String>::new());
+}
+
+#[cfg(feature = "authn-oidc")]
+#[tokio::test]
+async fn a_person_signs_in_at_the_openid_provider_in_chromium_and_the_app_gets_its_code() {
+    let Some(chromium) = Chromium::launch().await else {
+        return;
+    };
+    let Some(provider) = mcp_oauth_tests::OidcProvider::start() else {
+        return;
+    };
+    let server = TestServer::start_with(
+        &["--oauth-authenticator", "oidc"],
+        provider.settings(&[("MCP_OIDC_ALLOWED_DOMAINS", "example.test")]),
+    )
+    .await
+    .expect("the server starts");
+    let (port, mut callbacks) = loopback_client("<p>Connected.</p>").await;
+    let client_id = public_client(&server, "Claude Code", "http://localhost/callback").await;
+    let redirect = format!("http://localhost:{port}/callback");
+    let tab = chromium.tab().await;
+
+    // The consent page offers the provider's button and nothing to approve with yet.
+    tab.open(&authorize_url(&server, &client_id, &redirect))
+        .await;
+    assert_eq!(
+        tab.eval("document.querySelectorAll('button[value=approve]').length")
+            .await,
+        json!(0)
+    );
+    tab.screenshot("sign-in-elsewhere.png").await;
+    tab.click("a.button").await;
+
+    // The provider's own login page, then back: our consent, signed in by the provider.
+    tab.wait_for(
+        "the provider's login page",
+        "document.querySelectorAll('input[name=login]').length === 1",
+    )
+    .await;
+    tab.type_into("input[name=login]", "ann").await;
+    tab.type_into("input[name=password]", "any password").await;
+    tab.click("button[type=submit]").await;
+    // The provider asks its own consent for this server (a native client, RFC 8252).
+    tab.wait_for(
+        "the provider's consent",
+        "document.querySelector('input[name=prompt]')?.value === 'consent'",
+    )
+    .await;
+    tab.click("button[type=submit]").await;
+    tab.wait_for(
+        "the consent page, signed in",
+        "document.body.innerText.includes('Signed in as ann@example.test')",
+    )
+    .await;
+    let cookies = tab.page.get_cookies().await.expect("cookies");
+    let session = cookies
+        .iter()
+        .find(|cookie| cookie.name == "mcp_session")
+        .expect("the session cookie survived the trip through the provider");
+    assert!(session.http_only);
+    tab.click("button[value=approve]").await;
+    let callback = next(&tab, &mut callbacks, "the callback").await;
+    assert!(query_param(&callback, "code").is_some(), "{callback}");
     assert_eq!(tab.csp_violations(), Vec::<String>::new());
 }
