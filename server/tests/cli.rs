@@ -347,3 +347,50 @@ fn users_are_added_listed_and_removed_with_the_password_on_standard_input() {
     assert_one_line_error(&unknown, &["alice", "memory users list"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(feature = "authn-oidc")]
+#[test]
+fn the_oidc_authenticator_names_the_setting_it_lacks() {
+    let oidc = ("MCP_OAUTH_AUTHENTICATOR", "oidc");
+    let output = memory(&["server", "--http"], &[oidc]);
+    assert_one_line_error(&output, &["MCP_OIDC_ISSUER", "unset"]);
+    let output = memory(
+        &["server", "--http"],
+        &[oidc, ("MCP_OIDC_ISSUER", "http://id.example.com")],
+    );
+    assert_one_line_error(
+        &output,
+        &["MCP_OIDC_ISSUER", "http://id.example.com", "https"],
+    );
+    let issuer = ("MCP_OIDC_ISSUER", "https://id.example.com");
+    let client = ("MCP_OIDC_CLIENT_ID", "memory");
+    let output = memory(&["server", "--http"], &[oidc, issuer, client]);
+    assert_one_line_error(
+        &output,
+        &[
+            "MCP_OIDC_ALLOWED_EMAILS",
+            "MCP_OIDC_ALLOWED_DOMAINS",
+            "MCP_OIDC_ALLOWED_GROUPS",
+        ],
+    );
+    let output = memory(
+        &["server", "--http"],
+        &[
+            oidc,
+            issuer,
+            client,
+            ("MCP_OIDC_ALLOWED_DOMAINS", "example.com"),
+            ("MCP_OIDC_ROLE", "owner"),
+        ],
+    );
+    assert_one_line_error(
+        &output,
+        &["MCP_OIDC_ROLE", "owner", "reader, writer or admin"],
+    );
+    let output = memory(&["plugins"], &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("authenticator oidc:") && text.contains("MCP_OIDC_ALLOWED_GROUPS"),
+        "{text}"
+    );
+}
