@@ -54,6 +54,33 @@ pub struct AssertionClaims {
     pub iat: Option<UnixTime>,
     /// Its unique id, so that it is used once.
     pub jti: String,
+    /// For an ID-JAG: the client it was issued to.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// For an ID-JAG: the resource it is for (RFC 8707).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// For an ID-JAG: the scopes the identity provider allows, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// For an ID-JAG: the person's email, when the identity provider adds it.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// The `typ` of a JWT's header, read without checking the signature: call it only on a JWT whose
+/// signature verified (the signature covers the header).
+pub fn header_type(jwt: &str) -> Option<String> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    struct Header {
+        typ: Option<String>,
+    }
+    let header = jwt.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    serde_json::from_slice::<Header>(&bytes).ok()?.typ
 }
 
 /// The `aud` claim as a list, whether sent as one string or an array.
@@ -150,6 +177,10 @@ mod tests {
             nbf: None,
             iat: Some(1000),
             jti: "j".into(),
+            client_id: None,
+            resource: None,
+            scope: None,
+            email: None,
         }
     }
 

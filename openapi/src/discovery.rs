@@ -64,6 +64,11 @@ pub struct AuthorizationServerMetadata {
     pub service_documentation: String,
     /// A `client_id` may be the https URL of a client ID metadata document.
     pub client_id_metadata_document_supported: bool,
+    /// The grant profiles of the JWT bearer grant: the ID-JAG's
+    /// (`urn:ietf:params:oauth:grant-profile:id-jag`), when trusted identity providers are
+    /// configured.
+    #[oai(skip_serializing_if_is_none)]
+    pub authorization_grant_profiles_supported: Option<Vec<String>>,
 }
 
 /// RFC 9728 protected-resource metadata.
@@ -93,6 +98,8 @@ pub struct ServerFeatures {
     pub client_documents: bool,
     /// `private_key_jwt` client authentication is accepted.
     pub client_assertions: bool,
+    /// The JWT bearer grant with ID-JAGs is accepted.
+    pub id_jag: bool,
 }
 
 impl AuthorizationServerMetadata {
@@ -125,6 +132,7 @@ impl AuthorizationServerMetadata {
             response_modes_supported: strings(&["query"]),
             grant_types_supported: GrantType::ALL
                 .iter()
+                .filter(|g| features.id_jag || **g != GrantType::JwtBearer)
                 .map(|g| g.as_str().to_owned())
                 .collect(),
             token_endpoint_auth_methods_supported: methods(false),
@@ -135,6 +143,9 @@ impl AuthorizationServerMetadata {
             authorization_response_iss_parameter_supported: true,
             service_documentation: format!("{issuer}/docs"),
             client_id_metadata_document_supported: features.client_documents,
+            authorization_grant_profiles_supported: features
+                .id_jag
+                .then(|| strings(&[mcp_oauth_core::engine::ID_JAG_PROFILE])),
         }
     }
 }
@@ -181,6 +192,7 @@ impl DiscoveryApi {
             jwks: !state.engine.signer().public_keys().is_empty(),
             client_documents: state.engine.supports_client_documents(),
             client_assertions: state.engine.supports_client_assertions(),
+            id_jag: state.engine.accepts_id_jag(),
         };
         let documents = state
             .engine

@@ -20,7 +20,9 @@ use crate::tags::ApiTags;
 /// A token request (RFC 6749 §4.1.3, §4.4.2, §6). Which fields apply depends on `grant_type`.
 #[derive(Debug, Object, Deserialize)]
 pub struct TokenForm {
-    /// `authorization_code`, `refresh_token` or `client_credentials`.
+    /// `authorization_code`, `refresh_token`, `client_credentials`, or
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer` with an ID-JAG (MCP Enterprise-Managed
+    /// Authorization, when trusted identity providers are configured).
     pub grant_type: Option<String>,
     /// The authorization code (authorization_code).
     pub code: Option<String>,
@@ -30,8 +32,12 @@ pub struct TokenForm {
     pub code_verifier: Option<String>,
     /// The refresh token (refresh_token).
     pub refresh_token: Option<String>,
-    /// A narrower scope (refresh_token, client_credentials).
+    /// A narrower scope (refresh_token, client_credentials, jwt-bearer).
     pub scope: Option<String>,
+    /// The ID-JAG (jwt-bearer): a JWT of type `oauth-id-jag+jwt` signed by a trusted identity
+    /// provider, naming this server's issuer as `aud`, the authenticating client as `client_id`
+    /// and this server's resource.
+    pub assertion: Option<String>,
     /// RFC 8707 resource indicator.
     pub resource: Option<String>,
     /// The client id (`client_secret_post` and `none`).
@@ -155,6 +161,10 @@ fn token_request(
             scope: form.scope,
         },
         GrantType::ClientCredentials => Grant::ClientCredentials { scope: form.scope },
+        GrantType::JwtBearer => Grant::JwtBearer {
+            assertion: required(form.assertion, "assertion")?,
+            scope: form.scope,
+        },
     };
     Ok(TokenRequest {
         client,

@@ -192,7 +192,14 @@ impl App {
                     Arc::new(mcp_oauth_jwt::assertion::JwksVerifier),
                     fetcher,
                     loopback_documents,
-                )),
+                ))
+                .with_trusted_issuers(
+                    settings
+                        .oauth_id_jag_issuers
+                        .clone()
+                        .map(|issuers| issuers.0)
+                        .unwrap_or_default(),
+                ),
         );
         register_swagger_client(&engine).await?;
         let site = Arc::new(Site::new(

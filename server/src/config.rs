@@ -365,6 +365,15 @@ pub struct Settings {
     #[schemars(rename = "MCP_OAUTH_CIMD_TRUSTED_DOMAINS", with = "Option<String>")]
     pub cimd_trusted_domains: Option<Vec<String>>,
 
+    /// Enterprise identity providers whose ID-JAGs the JWT bearer grant accepts (MCP
+    /// Enterprise-Managed Authorization): pairs of an issuer and the URL of its JWK set,
+    /// separated by spaces or commas, e.g.
+    /// `https://acme.okta.com https://acme.okta.com/oauth2/v1/keys`. Unset: the grant is off.
+    #[arg(long, env = "MCP_OAUTH_ID_JAG_ISSUERS", value_name = "MCP_OAUTH_ID_JAG_ISSUERS",
+          value_parser = parse_trusted_issuers)]
+    #[schemars(rename = "MCP_OAUTH_ID_JAG_ISSUERS", with = "Option<String>")]
+    pub oauth_id_jag_issuers: Option<TrustedIssuers>,
+
     /// Also fetch client ID metadata documents from loopback addresses, over plain http. For tests
     /// only: it opens the server to fetching from its own machine.
     #[arg(long, env = "MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK", value_name = "MCP_OAUTH_CLIENT_METADATA_ALLOW_LOOPBACK",
@@ -407,6 +416,51 @@ fn default_false() -> bool {
 }
 fn default_unused_client_ttl() -> String {
     "24h".into()
+}
+
+/// The enterprise identity providers of `MCP_OAUTH_ID_JAG_ISSUERS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedIssuers(pub Vec<mcp_oauth_core::engine::TrustedIssuer>);
+
+/// Reads `ISSUER JWKS_URL` pairs, separated by spaces or commas; each an https URL (http only on
+/// a loopback host).
+pub fn parse_trusted_issuers(text: &str) -> Result<TrustedIssuers, String> {
+    let expected = || {
+        "expected pairs of an issuer and its JWK set URL, each https (http only on loopback), \
+         separated by spaces or commas"
+            .to_owned()
+    };
+    let words: Vec<&str> = text
+        .split([' ', ',', '\n', '\t'])
+        .filter(|word| !word.is_empty())
+        .collect();
+    if words.is_empty() || words.len() % 2 != 0 {
+        return Err(expected());
+    }
+    let secure = |word: &str| {
+        url::Url::parse(word).is_ok_and(|url| {
+            url.scheme() == "https"
+                || (url.scheme() == "http"
+                    && url.host_str().is_some_and(|host| {
+                        host == "localhost"
+                            || host
+                                .trim_matches(['[', ']'])
+                                .parse::<std::net::IpAddr>()
+                                .is_ok_and(|ip| ip.is_loopback())
+                    }))
+        })
+    };
+    let mut issuers = Vec::new();
+    for pair in words.chunks(2) {
+        if !secure(pair[0]) || !secure(pair[1]) {
+            return Err(expected());
+        }
+        issuers.push(mcp_oauth_core::engine::TrustedIssuer {
+            issuer: pair[0].to_owned(),
+            jwks_uri: pair[1].to_owned(),
+        });
+    }
+    Ok(TrustedIssuers(issuers))
 }
 
 /// A duration as seconds: a whole number with a unit, `s`, `m`, `h` or `d` (`0` alone is zero).

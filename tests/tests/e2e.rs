@@ -8,6 +8,7 @@ mod e2e {
     mod consent;
     mod discovery;
     mod documents;
+    mod enterprise;
     mod errors;
     mod flows;
     mod matrix;

@@ -30,7 +30,7 @@ struct KeySet {
 /// Verifies client assertions: the signature by a [`AssertionVerifier`], the keys from the client
 /// (fetched by a [`DocumentFetcher`] for a `jwks_uri`), the claims by [`AssertionRules`].
 pub struct ClientAssertions {
-    verifier: Arc<dyn AssertionVerifier>,
+    pub(super) verifier: Arc<dyn AssertionVerifier>,
     fetcher: Arc<dyn DocumentFetcher>,
     allow_http_loopback: bool,
     key_sets: TimedCache<String, KeySet>,
@@ -92,7 +92,7 @@ impl ClientAssertions {
 
     /// The JWK set at `uri`, cached; `refresh` fetches it again unless the cached copy is less
     /// than a minute old (a client that rotated its key signs with a `kid` the cached copy lacks).
-    async fn fetched_keys(
+    pub(super) async fn fetched_keys(
         &self,
         uri: &str,
         refresh: bool,

@@ -9,6 +9,7 @@ mod client_auth;
 mod consent;
 mod documents;
 mod grants;
+mod id_jag;
 mod pinned;
 mod register;
 mod resource;
@@ -25,6 +26,7 @@ pub use client_auth::ClientCredentials;
 pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
 pub use grants::revoke_stored_grant;
+pub use id_jag::{ID_JAG_PROFILE, ID_JAG_TYPE, TrustedIssuer};
 pub use register::{RegisteredClient, Registrar, RegistrationRequest, prune_unused_clients};
 pub use revoke::{Introspection, Introspector, TokenHint};
 pub use session::{SessionClaim, SessionSeal};
@@ -116,6 +118,8 @@ pub struct AuthorizationServer {
     clock: Arc<dyn Clock>,
     documents: Option<ClientDocuments>,
     assertions: Option<ClientAssertions>,
+    /// The enterprise identity providers whose ID-JAGs are accepted.
+    trusted_issuers: Vec<TrustedIssuer>,
     /// Access-token ids (and deleted clients) → whether revoked, as storage last said.
     revocations: cache::TimedCache<String, bool>,
     /// Access tokens whose signature was checked, by the hash of their text, until they expire.
@@ -151,6 +155,7 @@ impl AuthorizationServer {
             clock,
             documents: None,
             assertions: None,
+            trusted_issuers: Vec::new(),
             revocations: cache::TimedCache::new(revoke::REVOCATION_CACHE_LIMIT),
             verified: cache::TimedCache::new(verify::VERIFIED_LIMIT),
             clients: cache::TimedCache::new(CLIENT_CACHE_LIMIT),

@@ -47,6 +47,13 @@ pub enum Grant {
         /// A narrower scope than the client registered.
         scope: Option<String>,
     },
+    /// RFC 7523 §2.1 with an ID-JAG (MCP Enterprise-Managed Authorization).
+    JwtBearer {
+        /// The ID-JAG.
+        assertion: Secret,
+        /// A narrower scope than the assertion allows.
+        scope: Option<String>,
+    },
 }
 
 impl Grant {
@@ -56,6 +63,7 @@ impl Grant {
             Grant::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             Grant::RefreshToken { .. } => GrantType::RefreshToken,
             Grant::ClientCredentials { .. } => GrantType::ClientCredentials,
+            Grant::JwtBearer { .. } => GrantType::JwtBearer,
         }
     }
 }
@@ -111,6 +119,10 @@ impl AuthorizationServer {
             }
             Grant::ClientCredentials { scope } => {
                 self.client_credentials(&client, scope.as_deref(), resource, now)
+            }
+            Grant::JwtBearer { assertion, scope } => {
+                self.id_jag(&client, assertion.expose(), scope.as_deref(), resource, now)
+                    .await
             }
         }?;
         if let Err(fault) = self.mark_used(&client, now).await {
@@ -360,7 +372,11 @@ impl AuthorizationServer {
         ))
     }
 
-    fn check_same_resource(&self, requested: Option<&str>, bound: &str) -> Result<(), OAuthError> {
+    pub(super) fn check_same_resource(
+        &self,
+        requested: Option<&str>,
+        bound: &str,
+    ) -> Result<(), OAuthError> {
         match requested {
             Some(requested) if self.resolve_resource(Some(requested))? != bound => {
                 Err(OAuthError::new(
@@ -404,7 +420,7 @@ impl AuthorizationServer {
         Ok(response)
     }
 
-    fn issue_access(
+    pub(super) fn issue_access(
         &self,
         client: &Client,
         subject: &str,
@@ -442,7 +458,7 @@ struct Presented<'a> {
     resource: Option<&'a str>,
 }
 
-fn require_grant(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
+pub(super) fn require_grant(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
     if client.allows_grant(grant) {
         Ok(())
     } else {

@@ -38,6 +38,9 @@ impl fmt::Display for ClientId {
     }
 }
 
+/// The `grant_type` of the JWT bearer grant (RFC 7523 §2.1).
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// The grant types a client may register (RFC 7591 §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +51,10 @@ pub enum GrantType {
     RefreshToken,
     /// RFC 6749 §4.4.
     ClientCredentials,
+    /// RFC 7523 §2.1 with an Identity Assertion JWT Authorization Grant (ID-JAG) from a trusted
+    /// enterprise identity provider (MCP Enterprise-Managed Authorization).
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
+    JwtBearer,
 }
 
 impl GrantType {
@@ -57,6 +64,7 @@ impl GrantType {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::JwtBearer => JWT_BEARER_GRANT,
         }
     }
 
@@ -69,16 +77,18 @@ impl GrantType {
             .ok_or_else(|| {
                 OAuthError::new(
                     crate::error::ErrorCode::UnsupportedGrantType,
-                    "grant_type must be authorization_code, refresh_token or client_credentials",
+                    "grant_type must be authorization_code, refresh_token, client_credentials or \
+                     urn:ietf:params:oauth:grant-type:jwt-bearer",
                 )
             })
     }
 
     /// Every grant type this server supports.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
+        GrantType::JwtBearer,
     ];
 }
 
@@ -91,8 +101,8 @@ impl FromStr for GrantType {
             .find(|grant| grant.as_str() == name)
             .ok_or_else(|| {
                 OAuthError::invalid_client_metadata(format!(
-                    "grant type {:?} is not supported; use authorization_code, refresh_token or \
-                 client_credentials",
+                    "grant type {:?} is not supported; use authorization_code, refresh_token, \
+                 client_credentials or urn:ietf:params:oauth:grant-type:jwt-bearer",
                     name.chars().take(40).collect::<String>()
                 ))
             })

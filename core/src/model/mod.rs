@@ -13,6 +13,7 @@ pub use account::{Account, Consent, MAX_ACCOUNT_NAME, OWNER, Role};
 pub use claims::AccessClaims;
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientId, ClientKeys, ClientProfile, GrantType,
+    JWT_BEARER_GRANT,
 };
 pub use grant::{AuthorizationCode, CodeUse, RefreshState, RefreshToken};
 pub use memory::{

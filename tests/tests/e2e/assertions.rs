@@ -481,7 +481,7 @@ async fn registration_takes_usable_public_keys_only() {
 }
 
 /// Serves a JWK set that the test can replace, on 127.0.0.1; returns its URL and the set.
-async fn key_host(keys: Value) -> (String, Arc<Mutex<Value>>) {
+pub(super) async fn key_host(keys: Value) -> (String, Arc<Mutex<Value>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let served = Arc::new(Mutex::new(keys));
