@@ -434,7 +434,7 @@ pub fn parse_trusted_issuers(text: &str) -> Result<TrustedIssuers, String> {
         .split([' ', ',', '\n', '\t'])
         .filter(|word| !word.is_empty())
         .collect();
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         return Err(expected());
     }
     let secure = |word: &str| {
