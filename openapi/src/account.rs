@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
-use mcp_oauth_core::engine::ClientDocuments;
+use mcp_oauth_core::engine::{AuthorizationRequest, ClientDocuments};
 use mcp_oauth_core::model::{ClientId, Consent, Role, Scope};
 use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::Request;
@@ -157,16 +157,16 @@ impl AccountApi {
         form: Form<SignOutForm>,
     ) -> Result<AccountResponse, ErrorResponse> {
         let form = form.0;
-        let location = resume_location([
-            &form.response_type,
-            &form.client_id,
-            &form.redirect_uri,
-            &form.scope,
-            &form.state,
-            &form.code_challenge,
-            &form.code_challenge_method,
-            &form.resource,
-        ]);
+        let location = resume_location(&AuthorizationRequest {
+            response_type: form.response_type,
+            client_id: form.client_id,
+            redirect_uri: form.redirect_uri,
+            scope: form.scope,
+            state: form.state,
+            code_challenge: form.code_challenge,
+            code_challenge_method: form.code_challenge_method,
+            resource: form.resource,
+        });
         Ok(AccountResponse::SeeOther(
             location,
             Some(self.state.cleared_session_cookie(req)),

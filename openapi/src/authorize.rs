@@ -351,17 +351,7 @@ impl AuthorizeApi {
             .iter()
             .flat_map(|authenticator| authenticator.fields().iter().copied())
             .collect();
-        let query = crate::upstream::resume_location([
-            &request.response_type,
-            &request.client_id,
-            &request.redirect_uri,
-            &request.scope,
-            &request.state,
-            &request.code_challenge,
-            &request.code_challenge_method,
-            &request.resource,
-        ]);
-        let query = query.split_once('?').map_or("", |(_, q)| q);
+        let query = crate::upstream::authorization_query(request);
         let elsewhere = sign_in_elsewhere_links(&self.state.authenticators, &format!("?{query}"));
         let page = ConsentPage {
             issuer: &validated.issuer,

@@ -41,18 +41,8 @@ pub fn policy(redirect_uri: &str) -> String {
 /// The canonical form of an authorization request: what the consent form's anti-forgery token
 /// binds. Absent and empty parameters differ.
 pub fn canonical(request: &AuthorizationRequest) -> String {
-    let fields = [
-        &request.response_type,
-        &request.client_id,
-        &request.redirect_uri,
-        &request.scope,
-        &request.state,
-        &request.code_challenge,
-        &request.code_challenge_method,
-        &request.resource,
-    ];
     let mut out = url::form_urlencoded::Serializer::new(String::new());
-    for (index, field) in fields.into_iter().enumerate() {
+    for (index, (_, field)) in request.parameters().into_iter().enumerate() {
         match field {
             Some(value) => out.append_pair(&index.to_string(), value),
             None => out.append_key_only(&index.to_string()),
@@ -160,26 +150,19 @@ impl ConsentPage<'_> {
                 text(&host)
             ),
         };
-        let hidden: String = [
-            ("response_type", &self.request.response_type),
-            ("client_id", &self.request.client_id),
-            ("redirect_uri", &self.request.redirect_uri),
-            ("scope", &self.request.scope),
-            ("state", &self.request.state),
-            ("code_challenge", &self.request.code_challenge),
-            ("code_challenge_method", &self.request.code_challenge_method),
-            ("resource", &self.request.resource),
-        ]
-        .into_iter()
-        .filter_map(|(field, value)| {
-            value.as_ref().map(|value| {
-                format!(
-                    "<input type=\"hidden\" name=\"{field}\" value=\"{}\">",
-                    attr(value)
-                )
+        let hidden: String = self
+            .request
+            .parameters()
+            .into_iter()
+            .filter_map(|(field, value)| {
+                value.as_ref().map(|value| {
+                    format!(
+                        "<input type=\"hidden\" name=\"{field}\" value=\"{}\">",
+                        attr(value)
+                    )
+                })
             })
-        })
-        .collect();
+            .collect();
         let error = error
             .map(|e| format!("<p class=\"error\">{}</p>", text(e)))
             .unwrap_or_default();

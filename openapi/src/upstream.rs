@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::authenticator::{Arrival, RedirectSignIn};
+use mcp_oauth_core::engine::AuthorizationRequest;
 use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::Request;
 use poem_openapi::param::{Path, Query};
@@ -18,32 +19,24 @@ use crate::session::{PendingSignIn, SignedIn};
 use crate::state::AppState;
 use crate::tags::ApiTags;
 
-/// The authorization request's parameters, as the consent page carries them.
-pub const AUTHORIZATION_PARAMETERS: [&str; 8] = [
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-    "resource",
-];
-
-/// Where to go back to: the authorization request `values` (in the order of
-/// [`AUTHORIZATION_PARAMETERS`]) when it has a client, otherwise the account page. Always a path
-/// of this server.
-pub fn resume_location(values: [&Option<String>; 8]) -> String {
-    if values[1].is_none() {
+/// Where to go back to: the authorization `request` when it has a client, otherwise the account
+/// page. Always a path of this server.
+pub fn resume_location(request: &AuthorizationRequest) -> String {
+    if request.client_id.is_none() {
         return "/account".to_owned();
     }
+    format!("/oauth/authorize?{}", authorization_query(request))
+}
+
+/// The query string of `request`, its absent parameters left out.
+pub fn authorization_query(request: &AuthorizationRequest) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in AUTHORIZATION_PARAMETERS.into_iter().zip(values) {
+    for (name, value) in request.parameters() {
         if let Some(value) = value {
             query.append_pair(name, value);
         }
     }
-    format!("/oauth/authorize?{}", query.finish())
+    query.finish()
 }
 
 /// Answers of the sign-in at another site.
@@ -134,16 +127,16 @@ impl UpstreamApi {
             .map_err(|error| self.state.fail(error))?;
         let pending = PendingSignIn {
             authenticator: name.to_owned(),
-            resume: resume_location([
-                &response_type,
-                &client_id,
-                &redirect_uri,
-                &scope,
-                &state,
-                &code_challenge,
-                &code_challenge_method,
-                &resource,
-            ]),
+            resume: resume_location(&AuthorizationRequest {
+                response_type: response_type.0,
+                client_id: client_id.0,
+                redirect_uri: redirect_uri.0,
+                scope: scope.0,
+                state: state.0,
+                code_challenge: code_challenge.0,
+                code_challenge_method: code_challenge_method.0,
+                resource: resource.0,
+            }),
             pending: departure.pending,
         };
         Ok(UpstreamResponse::SeeOther(

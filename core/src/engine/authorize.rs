@@ -29,6 +29,22 @@ pub struct AuthorizationRequest {
     pub resource: Option<String>,
 }
 
+impl AuthorizationRequest {
+    /// Every parameter with its name, in one fixed order (what forms re-post and seals bind).
+    pub fn parameters(&self) -> [(&'static str, &Option<String>); 8] {
+        [
+            ("response_type", &self.response_type),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &self.scope),
+            ("state", &self.state),
+            ("code_challenge", &self.code_challenge),
+            ("code_challenge_method", &self.code_challenge_method),
+            ("resource", &self.resource),
+        ]
+    }
+}
+
 /// Why an authorization request failed.
 #[derive(Debug)]
 pub enum AuthorizeFailure {
