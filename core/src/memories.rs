@@ -10,6 +10,7 @@ use crate::engine::Principal;
 use crate::error::OAuthError;
 use crate::model::{
     Memory, MemoryPage, MemoryQuery, Scope, ScoredMemory, StoredBy, TagCount, normalize_tags,
+    owned_by, owned_content_hash,
 };
 use crate::store::MemoryStore;
 
@@ -83,12 +84,52 @@ pub struct TagMatches {
 pub struct MemoryService {
     store: Arc<dyn MemoryStore>,
     clock: Arc<dyn Clock>,
+    space: MemorySpace,
+}
+
+/// Whose memories a caller sees (`MCP_MEMORY_SPACE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemorySpace {
+    /// Everyone shares one space, as with one API key (the default).
+    #[default]
+    Shared,
+    /// Each person sees, finds, changes and deletes only what they stored; the same text stored
+    /// by two people is two memories.
+    PerPerson,
 }
 
 impl MemoryService {
-    /// The service over `store`.
+    /// The service over `store`, everyone sharing one space.
     pub fn new(store: Arc<dyn MemoryStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            space: MemorySpace::Shared,
+        }
+    }
+
+    /// The same service with memory `space`.
+    pub fn with_space(mut self, space: MemorySpace) -> Self {
+        self.space = space;
+        self
+    }
+
+    /// The person whose memories `caller` sees; `None` when everyone's.
+    fn owner<'a>(&self, caller: &'a Principal) -> Option<&'a str> {
+        (self.space == MemorySpace::PerPerson).then_some(caller.subject.as_str())
+    }
+
+    /// The memory with `content_hash`, if `caller` may see it.
+    async fn visible(
+        &self,
+        caller: &Principal,
+        content_hash: &str,
+    ) -> Result<Option<Memory>, OAuthError> {
+        Ok(self
+            .store
+            .memory(content_hash)
+            .await?
+            .filter(|memory| owned_by(memory, self.owner(caller))))
     }
 
     /// Stores a memory unless the same content is stored already (`write`).
@@ -101,6 +142,9 @@ impl MemoryService {
             metadata_object(new.metadata)?,
             self.clock.now(),
         )?;
+        if let Some(owner) = self.owner(caller) {
+            memory.content_hash = owned_content_hash(owner, &memory.content);
+        }
         if let Some(existing) = self.store.memory(&memory.content_hash).await? {
             return Ok(Stored::AlreadyStored(existing));
         }
@@ -119,7 +163,7 @@ impl MemoryService {
         content_hash: &str,
     ) -> Result<Option<Memory>, OAuthError> {
         caller.require(Scope::Read)?;
-        Ok(self.store.memory(content_hash).await?)
+        self.visible(caller, content_hash).await
     }
 
     /// Changes a memory's tags, type or metadata (`write`); `None` when there is no such memory.
@@ -130,7 +174,7 @@ impl MemoryService {
         change: MemoryChange,
     ) -> Result<Option<Memory>, OAuthError> {
         caller.require(Scope::Write)?;
-        let Some(mut memory) = self.store.memory(content_hash).await? else {
+        let Some(mut memory) = self.visible(caller, content_hash).await? else {
             return Ok(None);
         };
         if let Some(tags) = change.tags {
@@ -150,6 +194,9 @@ impl MemoryService {
     /// Deletes a memory (`write`); whether there was one.
     pub async fn delete(&self, caller: &Principal, content_hash: &str) -> Result<bool, OAuthError> {
         caller.require(Scope::Write)?;
+        if self.visible(caller, content_hash).await?.is_none() {
+            return Ok(false);
+        }
         Ok(self.store.delete_memory(content_hash).await?)
     }
 
@@ -171,6 +218,7 @@ impl MemoryService {
             memory_type: listing.memory_type,
             offset: (listing.page - 1).saturating_mul(listing.page_size),
             limit: listing.page_size,
+            owner: self.owner(caller).map(str::to_owned),
         };
         Ok(self.store.list_memories(&query).await?)
     }
@@ -190,7 +238,10 @@ impl MemoryService {
                 "n_results is 1 to {MAX_SEARCH_RESULTS}"
             )));
         }
-        Ok(self.store.search_memories(text, limit).await?)
+        Ok(self
+            .store
+            .search_memories(text, limit, self.owner(caller))
+            .await?)
     }
 
     /// Memories carrying any of `tags` (every one with `match_all`), newest first, at most
@@ -209,6 +260,7 @@ impl MemoryService {
             memory_type: None,
             offset: 0,
             limit: TAG_SEARCH_LIMIT,
+            owner: self.owner(caller).map(str::to_owned),
         };
         let found = self.store.list_memories(&query).await?;
         Ok(TagMatches {
@@ -221,7 +273,7 @@ impl MemoryService {
     /// Every tag in use, most used first (`read`).
     pub async fn tags(&self, caller: &Principal) -> Result<Vec<TagCount>, OAuthError> {
         caller.require(Scope::Read)?;
-        Ok(self.store.tags().await?)
+        Ok(self.store.tags(self.owner(caller)).await?)
     }
 }
 

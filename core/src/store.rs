@@ -117,9 +117,16 @@ pub trait MemoryStore: Send + Sync {
     /// The memories passing `query`'s filters, newest first, paged by its offset and limit.
     async fn list_memories(&self, query: &MemoryQuery) -> Result<MemoryPage>;
     /// Up to `limit` memories most relevant to `text`, best first; none when nothing matches.
-    async fn search_memories(&self, text: &str, limit: usize) -> Result<Vec<ScoredMemory>>;
-    /// Every tag in use with its number of memories, most used first, then by name.
-    async fn tags(&self) -> Result<Vec<TagCount>>;
+    /// With `owner`, only the memories that person stored.
+    async fn search_memories(
+        &self,
+        text: &str,
+        limit: usize,
+        owner: Option<&str>,
+    ) -> Result<Vec<ScoredMemory>>;
+    /// Every tag in use with its number of memories, most used first, then by name. With
+    /// `owner`, only in the memories that person stored.
+    async fn tags(&self, owner: Option<&str>) -> Result<Vec<TagCount>>;
 }
 
 /// Local accounts (the `local` authenticator's people).

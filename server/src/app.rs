@@ -213,7 +213,9 @@ impl App {
         ));
         let state = Arc::new(AppState {
             engine,
-            memories: Arc::new(MemoryService::new(storage, clock.clone())),
+            memories: Arc::new(
+                MemoryService::new(storage, clock.clone()).with_space(settings.memory_space),
+            ),
             api_key: api_key_hash,
             registration_key: settings
                 .dcr_registration_key

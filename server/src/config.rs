@@ -228,6 +228,18 @@ pub struct Settings {
     )]
     pub oauth_session_ttl: i64,
 
+    /// Whose memories each caller sees: `shared` (default: the whole team shares one space, as
+    /// with one API key) or `per-person` (each person sees, finds, changes and deletes only what
+    /// they stored; the same text stored by two people is two memories).
+    #[arg(long, env = "MCP_MEMORY_SPACE", value_name = "MCP_MEMORY_SPACE",
+          default_value = "shared", value_parser = parse_memory_space)]
+    #[schemars(
+        rename = "MCP_MEMORY_SPACE",
+        with = "String",
+        default = "default_memory_space"
+    )]
+    pub memory_space: mcp_oauth_core::memories::MemorySpace,
+
     /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
     #[arg(
         long,
@@ -488,6 +500,19 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 fn default_authenticator() -> String {
     "owner-key".into()
 }
+fn default_memory_space() -> String {
+    "shared".into()
+}
+
+/// `shared` or `per-person`.
+pub fn parse_memory_space(text: &str) -> Result<mcp_oauth_core::memories::MemorySpace, String> {
+    match text.trim() {
+        "shared" => Ok(mcp_oauth_core::memories::MemorySpace::Shared),
+        "per-person" => Ok(mcp_oauth_core::memories::MemorySpace::PerPerson),
+        _ => Err("expected shared or per-person".into()),
+    }
+}
+
 fn default_session_ttl() -> String {
     "8h".into()
 }

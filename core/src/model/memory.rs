@@ -100,6 +100,27 @@ pub fn content_hash(content: &str) -> String {
     hex(&Sha256::digest(content.trim().to_lowercase().as_bytes()))
 }
 
+/// The hash of `content` in `owner`'s own memory space: the same text stored by two people is two
+/// memories, and one person's hash tells nothing of another's.
+pub fn owned_content_hash(owner: &str, content: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(owner.as_bytes())
+        .chain_update([0])
+        .chain_update(content.trim().to_lowercase().as_bytes())
+        .finalize();
+    hex(&digest)
+}
+
+/// Whether `memory` was stored by `owner` (always, without an owner to check).
+pub fn owned_by(memory: &Memory, owner: Option<&str>) -> bool {
+    owner.is_none_or(|owner| {
+        memory
+            .stored_by
+            .as_ref()
+            .is_some_and(|by| by.subject == owner)
+    })
+}
+
 /// Which memories to list, one page at a time.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemoryQuery {
@@ -113,6 +134,8 @@ pub struct MemoryQuery {
     pub offset: usize,
     /// Most memories to return.
     pub limit: usize,
+    /// Only memories stored by this person (a per-person memory space).
+    pub owner: Option<String>,
 }
 
 impl MemoryQuery {
@@ -128,7 +151,7 @@ impl MemoryQuery {
             .memory_type
             .as_ref()
             .is_none_or(|kind| memory.memory_type.as_ref() == Some(kind));
-        tag_ok && type_ok
+        tag_ok && type_ok && owned_by(memory, self.owner.as_deref())
     }
 }
 

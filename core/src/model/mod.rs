@@ -18,7 +18,7 @@ pub use client::{
 pub use grant::{AuthorizationCode, CodeUse, RefreshState, RefreshToken};
 pub use memory::{
     MAX_CONTENT_CHARS, Memory, MemoryPage, MemoryQuery, ScoredMemory, StoredBy, TagCount,
-    content_hash, normalize_tags, relevance,
+    content_hash, normalize_tags, owned_by, owned_content_hash, relevance,
 };
 pub use pkce::PkceChallenge;
 pub use redirect::{RedirectKind, RedirectUri};

@@ -672,7 +672,11 @@ async fn memories(storage: &dyn Storage) {
         Some("decision"),
         NOW + 1,
     );
-    let rust = memory("Rust 1.95 is the toolchain", &["ops"], None, NOW + 2);
+    let mut rust = memory("Rust 1.95 is the toolchain", &["ops"], None, NOW + 2);
+    rust.stored_by = Some(StoredBy {
+        subject: "ana".into(),
+        client_id: None,
+    });
     for m in [&coffee, &deploy, &rust] {
         assert!(
             storage.put_memory(m).await.expect("put"),
@@ -755,7 +759,7 @@ async fn memories(storage: &dyn Storage) {
     assert_eq!(storage.list_memories(&notes).await.expect("list").total, 1);
 
     let hits = storage
-        .search_memories("fridays deploy", 5)
+        .search_memories("fridays deploy", 5, None)
         .await
         .expect("search");
     assert_eq!(
@@ -766,19 +770,73 @@ async fn memories(storage: &dyn Storage) {
     assert!(hits.iter().all(|h| (0.0..=1.0).contains(&h.score)));
     assert!(
         storage
-            .search_memories("zebra", 5)
+            .search_memories("zebra", 5, None)
             .await
             .expect("search")
             .is_empty(),
         "no match, no hits"
     );
 
-    let tags = storage.tags().await.expect("tags");
+    let tags = storage.tags(None).await.expect("tags");
     let summary: Vec<_> = tags.iter().map(|t| (t.tag.as_str(), t.count)).collect();
     assert_eq!(
         summary,
         vec![("ops", 2), ("team", 2), ("drinks", 1), ("preferences", 1)]
     );
+
+    // A per-person space: each query sees only what its owner stored.
+    let owned = |owner: &str| MemoryQuery {
+        limit: 10,
+        owner: Some(owner.into()),
+        ..Default::default()
+    };
+    let anas = storage.list_memories(&owned("ana")).await.expect("list");
+    assert_eq!(
+        (anas.total, anas.memories[0].content_hash.as_str()),
+        (1, rust.content_hash.as_str()),
+        "an owner's listing holds their memories only"
+    );
+    assert_eq!(
+        storage
+            .list_memories(&owned("testkit"))
+            .await
+            .expect("list")
+            .total,
+        2
+    );
+    assert_eq!(
+        storage
+            .list_memories(&owned("nobody"))
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+    assert!(
+        storage
+            .search_memories("fridays deploy", 5, Some("ana"))
+            .await
+            .expect("search")
+            .is_empty(),
+        "a search finds nothing of another owner's"
+    );
+    assert_eq!(
+        storage
+            .search_memories("fridays deploy", 5, Some("testkit"))
+            .await
+            .expect("search")
+            .first()
+            .map(|h| &h.memory.content_hash),
+        Some(&deploy.content_hash)
+    );
+    let anas_tags: Vec<_> = storage
+        .tags(Some("ana"))
+        .await
+        .expect("tags")
+        .into_iter()
+        .map(|t| (t.tag, t.count))
+        .collect();
+    assert_eq!(anas_tags, vec![("ops".to_owned(), 1)]);
 
     assert!(
         storage

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mcp_oauth_core::model::{
     Account, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
-    MemoryQuery, RefreshState, RefreshToken, ScoredMemory, TagCount, relevance,
+    MemoryQuery, RefreshState, RefreshToken, ScoredMemory, TagCount, owned_by, relevance,
 };
 use mcp_oauth_core::secret::SecretHash;
 use mcp_oauth_core::{
@@ -447,11 +447,17 @@ impl MemoryStore for InMemoryStorage {
         Ok(MemoryPage { memories, total })
     }
 
-    async fn search_memories(&self, text: &str, limit: usize) -> Result<Vec<ScoredMemory>> {
+    async fn search_memories(
+        &self,
+        text: &str,
+        limit: usize,
+        owner: Option<&str>,
+    ) -> Result<Vec<ScoredMemory>> {
         let mut hits: Vec<ScoredMemory> = self
             .memories
             .lock()
             .values()
+            .filter(|memory| owned_by(memory, owner))
             .map(|memory| ScoredMemory {
                 score: relevance(text, &memory.content),
                 memory: memory.clone(),
@@ -467,9 +473,14 @@ impl MemoryStore for InMemoryStorage {
         Ok(hits)
     }
 
-    async fn tags(&self) -> Result<Vec<TagCount>> {
+    async fn tags(&self, owner: Option<&str>) -> Result<Vec<TagCount>> {
         let mut counts: HashMap<String, usize> = HashMap::new();
-        for memory in self.memories.lock().values() {
+        for memory in self
+            .memories
+            .lock()
+            .values()
+            .filter(|memory| owned_by(memory, owner))
+        {
             for tag in &memory.tags {
                 *counts.entry(tag.clone()).or_default() += 1;
             }

@@ -721,6 +721,9 @@ impl MemoryStore for SurrealStorage {
         if query.memory_type.is_some() {
             conditions.push("memory_type = $kind");
         }
+        if query.owner.is_some() {
+            conditions.push("stored_by.subject = $owner");
+        }
         let filter = if conditions.is_empty() {
             String::new()
         } else {
@@ -735,6 +738,7 @@ impl MemoryStore for SurrealStorage {
             ("kind", json!(query.memory_type)),
             ("limit", json!(query.limit)),
             ("offset", json!(query.offset)),
+            ("owner", json!(query.owner)),
         ];
         let mut response = self.run(&sql, vars).await?;
         let rows = response.take::<Vec<Value>>(0).map_err(SurrealError::from)?;
@@ -750,18 +754,32 @@ impl MemoryStore for SurrealStorage {
         Ok(MemoryPage { memories, total })
     }
 
-    async fn search_memories(&self, text: &str, limit: usize) -> Result<Vec<ScoredMemory>> {
+    async fn search_memories(
+        &self,
+        text: &str,
+        limit: usize,
+        owner: Option<&str>,
+    ) -> Result<Vec<ScoredMemory>> {
         if text.trim().is_empty() {
             return Ok(Vec::new());
         }
+        let mine = if owner.is_some() {
+            " AND stored_by.subject = $owner"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT {MEMORY_FIELDS}, search::score(1) AS score FROM memory WHERE content @1@ $text
+            "SELECT {MEMORY_FIELDS}, search::score(1) AS score FROM memory WHERE content @1@ $text{mine}
              ORDER BY score DESC, created_at DESC LIMIT $limit;"
         );
         let rows = self
             .rows(
                 &sql,
-                vec![("text", json!(text)), ("limit", json!(limit))],
+                vec![
+                    ("text", json!(text)),
+                    ("limit", json!(limit)),
+                    ("owner", json!(owner)),
+                ],
                 0,
             )
             .await?;
@@ -793,10 +811,21 @@ impl MemoryStore for SurrealStorage {
             .collect())
     }
 
-    async fn tags(&self) -> Result<Vec<TagCount>> {
-        let rows = self
-            .rows("SELECT VALUE tags FROM memory;", Vec::new(), 0)
-            .await?;
+    async fn tags(&self, owner: Option<&str>) -> Result<Vec<TagCount>> {
+        let rows = match owner {
+            Some(owner) => {
+                self.rows(
+                    "SELECT VALUE tags FROM memory WHERE stored_by.subject = $owner;",
+                    vec![("owner", json!(owner))],
+                    0,
+                )
+                .await?
+            }
+            None => {
+                self.rows("SELECT VALUE tags FROM memory;", Vec::new(), 0)
+                    .await?
+            }
+        };
         let mut counts = std::collections::HashMap::<String, usize>::new();
         for tags in rows {
             for tag in tags

@@ -760,3 +760,95 @@ async fn local_accounts_and_the_owner_key_can_be_offered_together() {
         .unwrap();
     assert_eq!(claims["sub"], "owner", "{claims}");
 }
+
+#[tokio::test]
+async fn with_a_per_person_space_each_person_sees_only_what_they_stored() {
+    let team = Team::new().await;
+    let server = team
+        .server("local", &["--memory-space", "per-person"])
+        .await;
+    let client = team_client(&server, "http://localhost/callback").await;
+    let mut tokens = Vec::new();
+    for name in ["alice", "carol"] {
+        let mut browser = Browser::default();
+        let authorization =
+            Authorization::new(&client, "http://localhost:7001/callback", "read write");
+        let issued = sign_in_and_approve(&server, &mut browser, &authorization, name).await;
+        tokens.push(access(&issued).to_owned());
+    }
+    let (alice, carol) = (&tokens[0], &tokens[1]);
+    let store = |token: &str, tag: &str| {
+        server
+            .http
+            .post(server.url("/api/memories"))
+            .bearer_auth(token)
+            .json(&json!({"content": "The standup moved to ten", "tags": [tag]}))
+            .send()
+    };
+    // The same text is one memory each: neither learns the other stored it.
+    let hers: Value = store(alice, "alice-tag")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let theirs = store(carol, "carol-tag").await.unwrap();
+    assert_eq!(theirs.status(), StatusCode::CREATED);
+    let theirs: Value = theirs.json().await.unwrap();
+    let (hers, theirs) = (
+        hers["memory"]["content_hash"].as_str().unwrap().to_owned(),
+        theirs["memory"]["content_hash"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+    assert_ne!(hers, theirs);
+
+    let listed: Value = server
+        .get_with_token("/api/memories", alice)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["memories"][0]["content_hash"], hers.as_str());
+    let found: Value = server
+        .http
+        .post(server.url("/api/search"))
+        .bearer_auth(alice)
+        .json(&json!({"query": "standup"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total_found"], 1, "{found}");
+    let tags: Value = server
+        .get_with_token("/api/tags", alice)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tags["tags"], json!([{"tag": "alice-tag", "count": 1}]));
+
+    // Carol's memory does not exist for Alice: not to read, change or delete.
+    let path = format!("/api/memories/{theirs}");
+    assert_eq!(
+        server.get_with_token(&path, alice).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let deleted = server
+        .http
+        .delete(server.url(&path))
+        .bearer_auth(alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.get_with_token(&path, carol).await.status(),
+        StatusCode::OK,
+        "still there for Carol"
+    );
+}
