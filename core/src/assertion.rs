@@ -129,18 +129,27 @@ impl AssertionRules<'_> {
                 "is for another audience (use the issuer or the token endpoint URL)",
             ));
         }
-        if claims.exp + LEEWAY_SECONDS <= self.now {
-            return Err(refused("has expired"));
+        claims.check_lifetime(self.now).map_err(refused)
+    }
+}
+
+impl AssertionClaims {
+    /// Why the assertion cannot be used at `now`, if it cannot: expired, not yet valid, living
+    /// longer than [`MAX_LIFETIME_SECONDS`], or without a usable `jti`. Every JWT grant and
+    /// client assertion is held to these rules (RFC 7523 §3).
+    pub fn check_lifetime(&self, now: UnixTime) -> Result<(), &'static str> {
+        if self.exp + LEEWAY_SECONDS <= now {
+            return Err("has expired");
         }
-        if claims.exp > self.now + MAX_LIFETIME_SECONDS + LEEWAY_SECONDS {
-            return Err(refused("expires more than an hour from now"));
+        if self.exp > now + MAX_LIFETIME_SECONDS + LEEWAY_SECONDS {
+            return Err("expires more than an hour from now");
         }
-        let future = |time: Option<UnixTime>| time.is_some_and(|t| t > self.now + LEEWAY_SECONDS);
-        if future(claims.nbf) || future(claims.iat) {
-            return Err(refused("is not valid yet"));
+        let future = |time: Option<UnixTime>| time.is_some_and(|t| t > now + LEEWAY_SECONDS);
+        if future(self.nbf) || future(self.iat) {
+            return Err("is not valid yet");
         }
-        if claims.jti.is_empty() || claims.jti.len() > MAX_JTI_LEN {
-            return Err(refused("needs a jti of at most 256 characters"));
+        if self.jti.is_empty() || self.jti.len() > MAX_JTI_LEN {
+            return Err("needs a jti of at most 256 characters");
         }
         Ok(())
     }

@@ -10,15 +10,24 @@ use poem::http::header;
 
 use crate::state::AppState;
 
-/// The session cookie's name over plain HTTP (loopback development).
-const PLAIN_NAME: &str = "mcp_session";
-/// Its name over https: the `__Host-` prefix makes browsers insist on `Secure`, `Path=/` and no
-/// `Domain`, so no other host or subdomain can set it.
-const SECURE_NAME: &str = "__Host-mcp_session";
-/// The cookie of a sign-in at another site under way, over plain HTTP.
-const PENDING_PLAIN_NAME: &str = "mcp_sign_in";
-/// The same over https.
-const PENDING_SECURE_NAME: &str = "__Host-mcp_sign_in";
+/// A cookie's name over plain HTTP (loopback development) and over https, where the `__Host-`
+/// prefix makes browsers insist on `Secure`, `Path=/` and no `Domain`, so no other host or
+/// subdomain can set it.
+struct CookieName {
+    plain: &'static str,
+    secure: &'static str,
+}
+
+/// The session cookie.
+const SESSION: CookieName = CookieName {
+    plain: "mcp_session",
+    secure: "__Host-mcp_session",
+};
+/// The cookie of a sign-in at another site under way.
+const PENDING: CookieName = CookieName {
+    plain: "mcp_sign_in",
+    secure: "__Host-mcp_sign_in",
+};
 /// How long a sign-in at another site may take, in seconds (the consent seal's lifetime).
 const PENDING_LIFETIME: i64 = 600;
 
@@ -60,13 +69,9 @@ impl AppState {
     /// The person the request's session cookie names, when it is sealed by this server, not
     /// expired, and still matches who they are now.
     pub async fn session_user(&self, req: &Request) -> Result<Option<SignedIn>, OAuthError> {
-        let name = if self.secure(req) {
-            SECURE_NAME
-        } else {
-            PLAIN_NAME
-        };
         let now = self.engine.clock().now();
-        let Some(claim) = cookie(req, name).and_then(|value| self.sessions.claim(&value, now))
+        let Some(claim) = cookie(req, self.cookie_name(req, &SESSION))
+            .and_then(|value| self.sessions.claim(&value, now))
         else {
             return Ok(None);
         };
@@ -118,12 +123,16 @@ impl AppState {
     }
 
     fn cookie_header(&self, req: &Request, value: &str, max_age: i64) -> String {
-        let name = if self.secure(req) {
-            SECURE_NAME
+        self.named_cookie_header(req, self.cookie_name(req, &SESSION), value, max_age)
+    }
+
+    /// `name` as answers to `req` call it.
+    fn cookie_name(&self, req: &Request, name: &CookieName) -> &'static str {
+        if self.secure(req) {
+            name.secure
         } else {
-            PLAIN_NAME
-        };
-        self.named_cookie_header(req, name, value, max_age)
+            name.plain
+        }
     }
 
     /// A cookie only this server's pages read: `HttpOnly`, `SameSite=Lax` (sent on the
@@ -133,14 +142,6 @@ impl AppState {
         format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly{secure}; SameSite=Lax")
     }
 
-    fn pending_name(&self, req: &Request) -> &'static str {
-        if self.secure(req) {
-            PENDING_SECURE_NAME
-        } else {
-            PENDING_PLAIN_NAME
-        }
-    }
-
     /// The `Set-Cookie` value that remembers `pending` in this browser for ten minutes, sealed
     /// so that nothing but this server can make one.
     pub fn pending_sign_in_cookie(&self, req: &Request, pending: &PendingSignIn) -> String {
@@ -148,13 +149,18 @@ impl AppState {
         let now = self.engine.clock().now();
         let seal = self.consent_seal.seal(&pending_payload(&payload), now);
         let value = format!("{}.{seal}", URL_SAFE_NO_PAD.encode(payload));
-        self.named_cookie_header(req, self.pending_name(req), &value, PENDING_LIFETIME)
+        self.named_cookie_header(
+            req,
+            self.cookie_name(req, &PENDING),
+            &value,
+            PENDING_LIFETIME,
+        )
     }
 
     /// The sign-in at another site this browser started, when its cookie is sealed by this
     /// server and less than ten minutes old.
     pub fn pending_sign_in(&self, req: &Request) -> Option<PendingSignIn> {
-        let value = cookie(req, self.pending_name(req))?;
+        let value = cookie(req, self.cookie_name(req, &PENDING))?;
         let (payload, seal) = value.split_once('.')?;
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
         let now = self.engine.clock().now();
