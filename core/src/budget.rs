@@ -58,7 +58,8 @@ impl<K: Hash + Eq> FailureBudget<K> {
                 code,
                 format!("too many failed credentials for {whose}; retry in {wait} s"),
                 wait,
-            )),
+            )
+            .because(crate::Refusal::TooManyFailures)),
             None => Ok(()),
         }
     }

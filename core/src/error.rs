@@ -96,6 +96,92 @@ pub struct OAuthError {
     /// For a refusal of a caller over a budget (a rate limit, failed credentials): the seconds to
     /// wait, answered as `429` with `Retry-After`.
     pub retry_after: Option<u64>,
+    /// Why the request was refused, for operators (the `reason` of the refusal metric); `None`
+    /// where the error code says it all.
+    pub reason: Option<Refusal>,
+}
+
+/// Why a request was refused, finer than its error code: what an operator reads on the refusal
+/// metric to tell a client's bug from an attack or a server fault. Never sent to the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// A token, code, refresh token or assertion past its expiry.
+    Expired,
+    /// A token that is malformed or whose signature does not verify.
+    BadSignature,
+    /// A token that names a signing key this server does not have.
+    UnknownKey,
+    /// A token for another resource (audience).
+    WrongAudience,
+    /// A token issued by another server.
+    WrongIssuer,
+    /// A revoked token or grant.
+    Revoked,
+    /// A rotated refresh token presented again: its whole family is revoked.
+    ReusedRefresh,
+    /// An authorization code presented again: what it issued is revoked.
+    ReusedCode,
+    /// A code unknown, expired or used (no record of it).
+    UnknownCode,
+    /// A refresh token unknown, expired or revoked.
+    UnknownRefresh,
+    /// A PKCE verifier that is missing, malformed or does not match.
+    InvalidPkce,
+    /// A client id this server does not know.
+    UnknownClient,
+    /// A client secret or assertion that does not authenticate the client.
+    BadClientCredentials,
+    /// A redirect URI that differs from the registered one or the authorization request's.
+    RedirectMismatch,
+    /// A grant presented by a client other than the one it was issued to.
+    WrongClient,
+    /// Over the per-address request rate (`MCP_OAUTH_RATE_LIMIT_PER_MINUTE`).
+    RateLimited,
+    /// Too many failed credentials from this address.
+    TooManyFailures,
+    /// A request without any credential on a protected route.
+    MissingCredentials,
+    /// An API key that is not the owner's.
+    BadApiKey,
+    /// A token without the scope the route needs.
+    InsufficientScope,
+    /// A `Host` this server does not answer to (DNS rebinding).
+    UnknownHost,
+    /// A browser `Origin` that may not call this server.
+    ForbiddenOrigin,
+    /// A request body over the size limit.
+    TooLarge,
+}
+
+impl Refusal {
+    /// The label value on the refusal metric.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::BadSignature => "bad_signature",
+            Self::UnknownKey => "unknown_key",
+            Self::WrongAudience => "wrong_audience",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::Revoked => "revoked",
+            Self::ReusedRefresh => "reused_refresh",
+            Self::ReusedCode => "reused_code",
+            Self::UnknownCode => "unknown_code",
+            Self::UnknownRefresh => "unknown_refresh",
+            Self::InvalidPkce => "invalid_pkce",
+            Self::UnknownClient => "unknown_client",
+            Self::BadClientCredentials => "bad_client_credentials",
+            Self::RedirectMismatch => "redirect_mismatch",
+            Self::WrongClient => "wrong_client",
+            Self::RateLimited => "rate_limited",
+            Self::TooManyFailures => "too_many_failures",
+            Self::MissingCredentials => "missing_credentials",
+            Self::BadApiKey => "bad_api_key",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::UnknownHost => "unknown_host",
+            Self::ForbiddenOrigin => "forbidden_origin",
+            Self::TooLarge => "too_large",
+        }
+    }
 }
 
 impl PartialEq for OAuthError {
@@ -121,7 +207,22 @@ impl OAuthError {
             credentials_missing: false,
             fault: None,
             retry_after: None,
+            reason: None,
         }
+    }
+
+    /// This error, with `reason` saying why (for the refusal metric).
+    #[must_use]
+    pub fn because(self, reason: Refusal) -> Self {
+        Self {
+            reason: Some(reason),
+            ..self
+        }
+    }
+
+    /// The label of the refusal metric: the reason when one is known, else the error code.
+    pub fn reason_label(&self) -> &'static str {
+        self.reason.map_or(self.code.as_str(), Refusal::as_str)
     }
 
     /// A refusal with `code` of a caller over a budget, who may try again in `seconds`.
@@ -165,7 +266,7 @@ impl OAuthError {
     pub fn credentials_missing(description: impl Into<Cow<'static, str>>) -> Self {
         Self {
             credentials_missing: true,
-            ..Self::invalid_token(description)
+            ..Self::invalid_token(description).because(Refusal::MissingCredentials)
         }
     }
 
@@ -182,6 +283,7 @@ impl OAuthError {
                 ErrorCode::InsufficientScope,
                 format!("this request needs the '{required}' scope"),
             )
+            .because(Refusal::InsufficientScope)
         }
     }
 }

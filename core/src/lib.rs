@@ -27,7 +27,7 @@ pub use assertion::AssertionVerifier;
 pub use authenticator::Authenticator;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use engine::{AuthorizationServer, EngineConfig, PkcePolicy};
-pub use error::{Error, ErrorCode, OAuthError, Result};
+pub use error::{Error, ErrorCode, OAuthError, Refusal, Result};
 pub use memories::MemoryService;
 pub use settings::PluginSettings;
 pub use signer::{Expectations, TokenSigner};

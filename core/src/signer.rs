@@ -2,7 +2,7 @@
 //! shares.
 
 use crate::clock::UnixTime;
-use crate::error::{OAuthError, Result};
+use crate::error::{OAuthError, Refusal, Result};
 use crate::model::AccessClaims;
 
 /// Issues and verifies access tokens in one format. Signing is CPU work, so the trait is sync.
@@ -37,22 +37,27 @@ impl Expectations<'_> {
     /// Rejects a token that expired, is not yet valid, or names another issuer or audience.
     pub fn check(&self, claims: &AccessClaims) -> Result<(), OAuthError> {
         if claims.exp <= self.now {
-            return Err(OAuthError::invalid_token("the access token has expired"));
+            return Err(
+                OAuthError::invalid_token("the access token has expired").because(Refusal::Expired)
+            );
         }
         if claims.iat > self.now + IAT_LEEWAY_SECONDS {
-            return Err(OAuthError::invalid_token(
-                "the access token is not valid yet",
-            ));
+            return Err(
+                OAuthError::invalid_token("the access token is not valid yet")
+                    .because(Refusal::Expired),
+            );
         }
         if claims.iss != self.issuer {
-            return Err(OAuthError::invalid_token(
-                "the access token was issued by another server",
-            ));
+            return Err(
+                OAuthError::invalid_token("the access token was issued by another server")
+                    .because(Refusal::WrongIssuer),
+            );
         }
         if !self.audiences.contains(&claims.aud) {
-            return Err(OAuthError::invalid_token(
-                "the access token is for another resource",
-            ));
+            return Err(
+                OAuthError::invalid_token("the access token is for another resource")
+                    .because(Refusal::WrongAudience),
+            );
         }
         Ok(())
     }

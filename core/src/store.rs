@@ -31,6 +31,9 @@ pub trait ClientStore: Send + Sync {
     /// Deletes every client that registered (it has a registration access token) before
     /// `registered_before` and was never issued a token (`used_at` is `None`); returns how many.
     async fn delete_unused_clients(&self, registered_before: UnixTime) -> Result<usize>;
+    /// Every registered client, oldest registration first (for operators: `memory clients
+    /// list`, the client count on `/metrics`).
+    async fn clients(&self) -> Result<Vec<Client>>;
 }
 
 /// Authorization codes.

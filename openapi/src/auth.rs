@@ -55,7 +55,13 @@ fn bearer(value: &poem::http::HeaderValue) -> Option<&str> {
 
 /// The address of the client that sent `req` (the peer), when it has one.
 pub(crate) fn client_ip(req: &Request) -> Option<std::net::IpAddr> {
-    req.remote_addr().as_socket_addr().map(|addr| addr.ip())
+    match req
+        .extensions()
+        .get::<crate::client_address::ClientAddress>()
+    {
+        Some(client) => Some(client.0),
+        None => req.remote_addr().as_socket_addr().map(|addr| addr.ip()),
+    }
 }
 
 /// The request's bearer token, if it carries `Authorization: Bearer <token>`.
@@ -136,9 +142,10 @@ async fn check_credentials(req: &Request, state: &AppState) -> Result<Principal,
     };
     match key {
         Some(key) if state.is_api_key(&key) => Ok(Principal::owner()),
-        Some(_) => Err(Failure::Guess(OAuthError::invalid_token(
-            "the API key is not valid",
-        ))),
+        Some(_) => Err(Failure::Guess(
+            OAuthError::invalid_token("the API key is not valid")
+                .because(mcp_oauth_core::Refusal::BadApiKey),
+        )),
         None if state.allow_anonymous => Ok(Principal {
             subject: "anonymous".into(),
             client_id: None,

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::consent_page::{ConsentPage, canonical, policy};
 use crate::error::ErrorResponse;
+use crate::metrics::Outcome;
 use crate::pages::sign_in_elsewhere_links;
 use crate::session::SignedIn;
 use crate::state::AppState;
@@ -172,6 +173,7 @@ impl AuthorizeApi {
             Err(redirect) => return Ok(redirect),
         };
         if self.state.auto_approve {
+            self.state.metrics.authorization(Outcome::AutoApproved);
             return self
                 .approve(&validated, &User::owner(""))
                 .await
@@ -186,12 +188,14 @@ impl AuthorizeApi {
                 .await
                 .map_err(|e| self.state.fail(e))?
         {
-            tracing::info!(client_id = %validated.client.client_id, subject = %signed_in.user.subject, "authorization approved: consent remembered");
+            self.state.metrics.authorization(Outcome::Remembered);
+            tracing::info!(target: "oauth", client_id = %validated.client.client_id, subject = %signed_in.user.subject, "authorization approved: consent remembered");
             return self
                 .approve(&validated, &signed_in.user)
                 .await
                 .map(AuthorizeResponse::Redirect);
         }
+        self.state.metrics.authorization(Outcome::ConsentShown);
         Ok(self.consent_page(&request, &validated, session.as_ref(), None))
     }
 
@@ -242,7 +246,7 @@ impl AuthorizeApi {
                     .credential_failures
                     .admit(address, ErrorCode::TemporarilyUnavailable)
                 {
-                    tracing::warn!(client_id = %validated.client.client_id, "failed credentials exhausted");
+                    tracing::warn!(target: "oauth", client_id = %validated.client.client_id, "failed credentials exhausted");
                     return Err(self.state.fail(blocked));
                 }
                 let signed_in = self
@@ -252,7 +256,10 @@ impl AuthorizeApi {
                     .map_err(|e| self.state.fail(e))?;
                 if signed_in.is_none() {
                     self.state.credential_failures.failed(address);
-                    tracing::warn!(client_id = %validated.client.client_id, "consent with a wrong sign-in");
+                    self.state
+                        .metrics
+                        .refused("bad_sign_in", ErrorCode::AccessDenied);
+                    tracing::warn!(target: "oauth", client_id = %validated.client.client_id, "consent with a wrong sign-in");
                 }
                 (signed_in, true)
             }
@@ -263,17 +270,22 @@ impl AuthorizeApi {
             .filter(|_| new_session)
             .map(|session| self.state.session_cookie(req, session));
         match form.decision.as_str() {
-            "deny" => match self.state.engine.deny(&validated, signed_in.is_some()) {
-                Some(redirect) => Ok(AuthorizeResponse::SeeOther(redirect, cookie)),
-                None => Err(self.state.fail(OAuthError::new(
-                    ErrorCode::AccessDenied,
-                    "you denied the request; nothing was sent to the application, and you \
-                     can close this window",
-                ))),
-            },
+            "deny" => {
+                self.state.metrics.authorization(Outcome::Denied);
+                tracing::info!(target: "oauth", client_id = %validated.client.client_id, "authorization denied");
+                match self.state.engine.deny(&validated, signed_in.is_some()) {
+                    Some(redirect) => Ok(AuthorizeResponse::SeeOther(redirect, cookie)),
+                    None => Err(self.state.fail(OAuthError::new(
+                        ErrorCode::AccessDenied,
+                        "you denied the request; nothing was sent to the application, and you \
+                         can close this window",
+                    ))),
+                }
+            }
             "approve" => match signed_in {
                 Some(session) => {
-                    tracing::info!(client_id = %validated.client.client_id, subject = %session.user.subject, "authorization approved");
+                    self.state.metrics.authorization(Outcome::Approved);
+                    tracing::info!(target: "oauth", client_id = %validated.client.client_id, subject = %session.user.subject, "authorization approved");
                     self.approve(&validated, &session.user)
                         .await
                         .map(|url| AuthorizeResponse::SeeOther(url, cookie))
@@ -309,7 +321,9 @@ impl AuthorizeApi {
         {
             Ok(validated) => Ok(Ok(validated)),
             Err(AuthorizeFailure::Redirect(error, url)) => {
-                tracing::info!(error = %error.code, "authorization request refused");
+                self.state.metrics.authorization(Outcome::ErrorRedirected);
+                self.state.metrics.error(&error);
+                tracing::info!(target: "oauth", error = %error.code, reason = error.reason_label(), "authorization request refused");
                 Ok(Err(AuthorizeResponse::Redirect(url)))
             }
             // Nobody authenticates a client here: an unknown one is a bad request, never a

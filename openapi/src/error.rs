@@ -80,6 +80,8 @@ pub async fn answering_as<F: std::future::Future>(issuer: String, answer: F) -> 
 pub struct Challenge {
     /// The issuer, named in challenges rendered outside any request.
     pub issuer: String,
+    /// Where each error answer is counted (refusals by reason, faults by kind).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Challenge {
@@ -114,6 +116,7 @@ impl Challenge {
         status: Option<StatusCode>,
     ) -> ErrorResponse {
         log_fault(error);
+        self.metrics.error(error);
         let body = Json(ErrorBody {
             error: error.code.as_str().to_owned(),
             error_description: error.description.to_string(),

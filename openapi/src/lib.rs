@@ -9,6 +9,7 @@
 mod account;
 mod auth;
 mod authorize;
+pub mod client_address;
 mod client_auth;
 mod clients;
 mod consent_page;
@@ -18,6 +19,7 @@ mod error;
 mod health;
 mod keys;
 mod memories;
+pub mod metrics;
 mod middleware;
 mod pages;
 mod rate_limit;
@@ -127,6 +129,7 @@ pub fn endpoint(
             poem::get(poem::endpoint::make_sync(|_| pages::favicon())),
         )
         .at("/mcp", mcp)
+        .at("/metrics", poem::get(health::metrics))
         .at("/openapi.json", service.spec_endpoint())
         .at("/openapi.yaml", service.spec_endpoint_yaml())
         .nest("/docs", docs)

@@ -8,13 +8,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use mcp_oauth_core::{ErrorCode, OAuthError};
+use mcp_oauth_core::{ErrorCode, OAuthError, Refusal};
 use poem::error::{CorsError, ReadBodyError};
 use poem::http::{HeaderValue, Method, StatusCode, Uri, header};
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 use tracing::Instrument as _;
 
+use crate::client_address::ClientAddress;
 use crate::error::ErrorBody;
 use crate::pages;
 use crate::state::AppState;
@@ -33,9 +34,13 @@ const PERSON_PATHS: [&str; 3] = [BROWSER_PATH, "/oauth/sign-out", ACCOUNT_PATH];
 const SIGN_IN_ELSEWHERE: &str = "/oauth/sign-in/";
 /// The connected-apps page: personal, so never cached, and part of OAuth.
 const ACCOUNT_PATH: &str = "/account";
-/// The one route any `Host` may reach: health probes (a load balancer's or Kubernetes') name the
-/// server by its address, and the answer tells a rebinding page nothing.
-const HEALTH_PATH: &str = "/api/health";
+/// The routes any `Host` may reach: health probes (a load balancer's or Kubernetes') name the
+/// server by its address, and the answers tell a rebinding page nothing.
+const HEALTH_PATHS: [&str; 2] = ["/api/health", "/api/health/ready"];
+/// The metrics: scrapers name the server by its address too, so any `Host` may reach them when a
+/// scrape token guards them (a rebinding page cannot send it); without one, only the server's
+/// own names.
+const METRICS_PATH: &str = "/metrics";
 
 /// Which part of the surface a path belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -89,10 +94,21 @@ impl<E: Endpoint> Shared<E> {
         }
     }
 
-    fn error(&self, status: StatusCode, code: ErrorCode, description: String) -> Response {
-        self.state
-            .challenge
-            .response(status, &OAuthError::new(code, description))
+    /// Whether `path` answers whatever `Host` the request names.
+    fn any_host_may_ask(&self, path: &str) -> bool {
+        HEALTH_PATHS.contains(&path) || (path == METRICS_PATH && self.state.metrics.needs_token())
+    }
+
+    fn error(
+        &self,
+        status: StatusCode,
+        code: ErrorCode,
+        description: String,
+        reason: Option<Refusal>,
+    ) -> Response {
+        let mut error = OAuthError::new(code, description);
+        error.reason = reason;
+        self.state.challenge.response(status, &error)
     }
 
     /// The seconds to wait when the request is over its client's rate limit. Only the OAuth
@@ -126,6 +142,7 @@ impl<E: Endpoint> Shared<E> {
                 StatusCode::FORBIDDEN,
                 ErrorCode::InvalidRequest,
                 description,
+                Some(Refusal::ForbiddenOrigin),
             );
         }
         let (code, description) = match status {
@@ -147,32 +164,62 @@ impl<E: Endpoint> Shared<E> {
             ),
             _ => (ErrorCode::InvalidRequest, error.to_string()),
         };
-        self.error(status, code, description)
+        self.error(status, code, description, None)
     }
 }
 
 impl<E: Endpoint> Endpoint for Shared<E> {
     type Output = Response;
 
-    async fn call(&self, req: Request) -> poem::Result<Response> {
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
         // The access log names the path only: a query may carry `api_key`, a code or a state.
         let (method, path, started) = (
             req.method().clone(),
             req.uri().path().to_owned(),
             Instant::now(),
         );
+        let client = req.remote_addr().as_socket_addr().map(|peer| {
+            ClientAddress(
+                self.state
+                    .trusted_proxies
+                    .client_of(peer.ip(), req.headers()),
+            )
+        });
+        if let Some(client) = client {
+            req.extensions_mut().insert(client);
+        }
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(MAX_USER_AGENT).collect::<String>())
+            .unwrap_or_default();
         let id = request_id(&req);
         // Every line logged while answering, the fault behind an error included, names the id.
         let span = tracing::info_span!("request", id = %id);
         let mut response = self.answer(req).instrument(span.clone()).await;
-        span.in_scope(|| {
-            tracing::info!(
-                %method,
-                path,
-                status = response.status().as_u16(),
-                micros = started.elapsed().as_micros() as u64,
-                "request"
-            )
+        self.state.metrics.request(
+            method.as_str(),
+            &path,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+        let client = client
+            .map(|client| client.0.to_string())
+            .unwrap_or_default();
+        let status = response.status().as_u16();
+        let micros = started.elapsed().as_micros() as u64;
+        // Short targets, so that `grep oauth` finds the OAuth traffic.
+        span.in_scope(|| match Area::of(&path) {
+            Area::Registration | Area::OAuth => {
+                tracing::info!(target: "oauth", %method, path, status, micros, client, user_agent, "request")
+            }
+            Area::Other if path == "/mcp" || path == "/mcp/" => {
+                tracing::info!(target: "mcp", %method, path, status, micros, client, user_agent, "request")
+            }
+            Area::Other => {
+                tracing::info!(target: "api", %method, path, status, micros, client, user_agent, "request")
+            }
         });
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID, value);
@@ -183,13 +230,14 @@ impl<E: Endpoint> Endpoint for Shared<E> {
 
 impl<E: Endpoint> Shared<E> {
     async fn answer(&self, mut req: Request) -> Response {
-        if req.uri().path() != HEALTH_PATH && !self.state.site.host_allowed(&req) {
+        if !self.any_host_may_ask(req.uri().path()) && !self.state.site.host_allowed(&req) {
             let description = "this server does not answer to that Host name; set \
                                MCP_OAUTH_ISSUER to the URL clients use";
             return self.error(
                 StatusCode::FORBIDDEN,
                 ErrorCode::InvalidRequest,
                 description.into(),
+                Some(Refusal::UnknownHost),
             );
         }
         if req.uri().path() == "/mcp/" {
@@ -236,6 +284,7 @@ impl<E: Endpoint> Shared<E> {
                 StatusCode::NOT_FOUND,
                 ErrorCode::InvalidRequest,
                 description.into(),
+                None,
             );
         }
         if let Some(wait) = self.rate_limited(&req) {
@@ -253,7 +302,8 @@ impl<E: Endpoint> Shared<E> {
                     code,
                     format!("too many requests from this address; retry in {wait} s"),
                     wait,
-                ),
+                )
+                .because(Refusal::RateLimited),
             );
         }
         match req.take_body().into_bytes_limit(area.body_limit()).await {
@@ -264,6 +314,7 @@ impl<E: Endpoint> Shared<E> {
                     StatusCode::PAYLOAD_TOO_LARGE,
                     ErrorCode::InvalidRequest,
                     description,
+                    Some(Refusal::TooLarge),
                 );
             }
             Err(error) => {
@@ -272,6 +323,7 @@ impl<E: Endpoint> Shared<E> {
                     StatusCode::BAD_REQUEST,
                     ErrorCode::InvalidRequest,
                     description,
+                    None,
                 );
             }
         }
@@ -293,6 +345,7 @@ impl<E: Endpoint> Shared<E> {
                 response.status(),
                 ErrorCode::ServerError,
                 "the server met an internal error".into(),
+                None,
             );
         }
         response
@@ -303,6 +356,8 @@ impl<E: Endpoint> Shared<E> {
 const REQUEST_ID: &str = "x-request-id";
 /// Longest request id taken from a proxy.
 const MAX_REQUEST_ID: usize = 64;
+/// Longest user agent written to the log.
+const MAX_USER_AGENT: usize = 200;
 
 /// The request's id: the one a proxy in front set in `X-Request-Id`, when it is short and plain
 /// (letters, digits, `-`, `_`, `.`), so that its log and ours name the request alike; otherwise a

@@ -267,7 +267,8 @@ impl RegisterApi {
             .register(request, registrar)
             .await
             .map_err(|e| self.state.fail(e))?;
-        tracing::info!(client_id = %registered.client.client_id, "client registered");
+        self.state.metrics.registered();
+        tracing::info!(target: "oauth", client_id = %registered.client.client_id, "client registered");
         Ok(RegisterResponse::Created(
             Json(ClientInformation::of(
                 &registered.client,

@@ -122,6 +122,8 @@ impl RevokeApi {
                 .await
         };
         result.await.map_err(|e| self.state.fail(e))?;
+        self.state.metrics.revoked();
+        tracing::info!(target: "oauth", client_id = form.client_id.as_deref().unwrap_or_default(), "token revoked");
         Ok(RevokeResponse::Done)
     }
 

@@ -47,6 +47,11 @@ pub struct AppState {
     pub challenge: Challenge,
     /// The names this server answers to and the origins that may call it.
     pub site: Arc<Site>,
+    /// The reverse proxies whose `Forwarded`/`X-Forwarded-For` name the client
+    /// (`MCP_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// What `GET /metrics` shows.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

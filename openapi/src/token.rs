@@ -102,13 +102,23 @@ impl TokenApi {
         let issued = async {
             let request = token_request(req, auth, form.0)?;
             let grant_type = request.grant.grant_type();
-            self.state.engine.token(request).await.inspect_err(|error| {
-                if error.fault.is_none() {
-                    tracing::info!(error = %error.code, grant_type = grant_type.as_str(), "token request refused");
+            let client_id = request.client.client_id.clone();
+            match self.state.engine.token(request).await {
+                Ok(issued) => Ok((grant_type, client_id, issued)),
+                Err(error) => {
+                    if error.fault.is_none() {
+                        tracing::info!(target: "oauth", error = %error.code, reason = error.reason_label(), grant_type = grant_type.as_str(), %client_id, "token request refused");
+                    }
+                    Err(error)
                 }
-            })
+            }
         };
-        let issued = issued.await.map_err(|error| self.state.fail(error))?;
+        let (grant_type, client_id, issued) =
+            issued.await.map_err(|error| self.state.fail(error))?;
+        self.state
+            .metrics
+            .token_issued(grant_type.as_str(), self.state.signing.name());
+        tracing::info!(target: "oauth", grant_type = grant_type.as_str(), %client_id, scope = %issued.scope, refresh = issued.refresh_token.is_some(), "token issued");
         if let Some(fault) = &issued.bookkeeping_fault {
             crate::error::log_fault(fault);
         }

@@ -14,6 +14,7 @@ use mcp_oauth_core::{
     AuthorizationServer, Clock, EngineConfig, Error, KeyStore, MemoryService, PluginSettings,
     Signing, Storage, UnixTime,
 };
+use mcp_oauth_openapi::metrics::Metrics;
 use mcp_oauth_openapi::{
     AppState, Challenge, CorsOrigins, FailureBudget, RateLimit, Site, register_swagger_client,
 };
@@ -211,6 +212,13 @@ impl App {
                 .clone()
                 .unwrap_or(CorsOrigins::Loopback),
         ));
+        let metrics = Arc::new(Metrics::new(
+            settings
+                .metrics_token
+                .as_deref()
+                .filter(|token| !token.is_empty())
+                .map(|token| Secret::new(token).hash()),
+        ));
         let state = Arc::new(AppState {
             engine,
             memories: Arc::new(
@@ -234,8 +242,11 @@ impl App {
             sessions: SessionSeal::new(session_key, settings.oauth_session_ttl),
             challenge: Challenge {
                 issuer: issuer.clone(),
+                metrics: metrics.clone(),
             },
             site,
+            metrics,
+            trusted_proxies: settings.trusted_proxies.clone().unwrap_or_default(),
         });
         let mcp_shutdown = CancellationToken::new();
         let mcp = crate::mcp::endpoint(state.clone(), mcp_shutdown.clone());

@@ -306,6 +306,27 @@ pub struct Settings {
     #[schemars(rename = "MCP_DCR_REGISTRATION_KEY")]
     pub dcr_registration_key: Option<String>,
 
+    /// When set, `GET /metrics` answers only a scraper that sends this as a bearer token (and
+    /// then answers whatever `Host` it names). Unset: open to anyone who can reach the server
+    /// by its own names.
+    #[arg(
+        long,
+        env = "MCP_METRICS_TOKEN",
+        value_name = "MCP_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    #[schemars(rename = "MCP_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+
+    /// Reverse proxies in front of the server, whose `Forwarded` or `X-Forwarded-For` header
+    /// names the client (for the rate limits and the log): addresses or networks separated by
+    /// commas, e.g. `127.0.0.1,10.0.0.0/8`. Unset: the peer's address is the client's, and behind
+    /// a proxy every client shares one budget.
+    #[arg(long, env = "MCP_TRUSTED_PROXIES", value_name = "MCP_TRUSTED_PROXIES",
+          value_parser = mcp_oauth_openapi::client_address::TrustedProxies::parse)]
+    #[schemars(rename = "MCP_TRUSTED_PROXIES", with = "Option<String>")]
+    pub trusted_proxies: Option<mcp_oauth_openapi::client_address::TrustedProxies>,
+
     /// `true`: requests without credentials get `read write`. Development only.
     #[arg(long, env = "MCP_ALLOW_ANONYMOUS_ACCESS", value_name = "MCP_ALLOW_ANONYMOUS_ACCESS",
           default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]

@@ -179,7 +179,7 @@ fn run(settings: Settings) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,surrealdb=warn,surrealkv=warn")),
+                .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn,surrealdb=warn,surrealkv=warn")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -16,6 +16,7 @@ mod e2e {
     mod memories;
     mod oidc;
     mod openapi;
+    mod operations;
     mod people;
     mod persistence;
     mod registration;

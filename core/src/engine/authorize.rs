@@ -4,7 +4,7 @@ use url::Url;
 
 use super::{AuthorizationServer, PkcePolicy};
 use crate::authenticator::User;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{ErrorCode, OAuthError, Refusal};
 use crate::model::{AuthorizationCode, Client, GrantType, PkceChallenge, Scope, ScopeSet};
 use crate::secret::Secret;
 
@@ -131,9 +131,9 @@ impl AuthorizationServer {
         let client = match self.find_client(client_id).await {
             Ok(Some(client)) => client,
             Ok(None) => {
-                return Err(not_redirectable(
-                    ErrorCode::InvalidClient,
-                    "unknown client_id",
+                return Err(AuthorizeFailure::NotRedirectable(
+                    OAuthError::new(ErrorCode::InvalidClient, "unknown client_id")
+                        .because(Refusal::UnknownClient),
                 ));
             }
             Err(error) => return Err(AuthorizeFailure::NotRedirectable(error)),
@@ -141,9 +141,12 @@ impl AuthorizationServer {
         let redirect_uri = match request.redirect_uri.as_deref() {
             Some(uri) if client.redirect_uri_for(uri).is_some() => uri.to_owned(),
             Some(_) => {
-                return Err(not_redirectable(
-                    ErrorCode::InvalidRequest,
-                    "redirect_uri is not registered for this client",
+                return Err(AuthorizeFailure::NotRedirectable(
+                    OAuthError::new(
+                        ErrorCode::InvalidRequest,
+                        "redirect_uri is not registered for this client",
+                    )
+                    .because(Refusal::RedirectMismatch),
                 ));
             }
             None => match client.redirect_uris.as_slice() {

@@ -4,7 +4,7 @@
 use super::AuthorizationServer;
 use crate::assertion::{refused, unverified_issuer};
 use crate::clock::UnixTime;
-use crate::error::OAuthError;
+use crate::error::{OAuthError, Refusal};
 use crate::model::Client;
 use crate::secret::Secret;
 
@@ -65,7 +65,7 @@ impl AuthorizationServer {
         let client = self
             .find_client_at(&credentials.client_id, now)
             .await?
-            .ok_or_else(failed)?;
+            .ok_or_else(|| failed().because(Refusal::UnknownClient))?;
         match (&credentials.secret, &credentials.assertion) {
             (None, None) if client.is_public() => Ok(client),
             (Some(secret), None)
@@ -81,7 +81,7 @@ impl AuthorizationServer {
                     .await?;
                 Ok(client)
             }
-            _ => Err(failed()),
+            _ => Err(failed().because(Refusal::BadClientCredentials)),
         }
     }
 }

@@ -217,4 +217,33 @@ impl AuthorizationServer {
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
     }
+
+    /// Whether the storage answers now: one read, for the readiness probe.
+    pub async fn storage_ready(&self) -> Result<(), crate::Error> {
+        self.storage.key("readiness-probe").await.map(|_| ())
+    }
+
+    /// How many clients are registered and how many grants are in force, read from the
+    /// storage (for `/metrics`).
+    pub async fn census(&self) -> Result<Census, crate::Error> {
+        Ok(Census {
+            clients: self.storage.clients().await?.len(),
+            grants: self
+                .storage
+                .consents(None)
+                .await?
+                .iter()
+                .filter(|consent| consent.revoked_at.is_none())
+                .count(),
+        })
+    }
+}
+
+/// The live records an operator watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Census {
+    /// Registered clients.
+    pub clients: usize,
+    /// Grants in force (a person's remembered approval of a client).
+    pub grants: usize,
 }

@@ -3,7 +3,7 @@
 
 use super::AuthorizationServer;
 use crate::clock::UnixTime;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{ErrorCode, OAuthError, Refusal};
 use crate::model::{
     AccessClaims, Client, CodeUse, GrantType, RefreshState, RefreshToken, Scope, ScopeSet,
 };
@@ -150,9 +150,10 @@ impl AuthorizationServer {
             return Err(self.refuse_code(&code_hash, now).await?);
         };
         if grant.client_id != client.client_id {
-            return Err(OAuthError::invalid_grant(
-                "the code was issued to another client",
-            ));
+            return Err(
+                OAuthError::invalid_grant("the code was issued to another client")
+                    .because(Refusal::WrongClient),
+            );
         }
         if self
             .grant_revoked(&grant.subject, grant.client_id.as_str(), grant.issued_at)
@@ -160,13 +161,15 @@ impl AuthorizationServer {
         {
             return Err(OAuthError::invalid_grant(
                 "the grant this code was issued for has been revoked",
-            ));
+            )
+            .because(Refusal::Revoked));
         }
         match redirect_uri {
             Some(uri) if uri != grant.redirect_uri => {
                 return Err(OAuthError::invalid_grant(
                     "redirect_uri differs from the authorization request's",
-                ));
+                )
+                .because(Refusal::RedirectMismatch));
             }
             None if grant.redirect_uri_sent => {
                 return Err(OAuthError::invalid_request(
@@ -176,17 +179,21 @@ impl AuthorizationServer {
             _ => {}
         }
         match (&grant.code_challenge, code_verifier) {
-            (Some(challenge), Some(verifier)) => challenge.verify(verifier)?,
+            (Some(challenge), Some(verifier)) => challenge
+                .verify(verifier)
+                .map_err(|error| error.because(Refusal::InvalidPkce))?,
             (Some(_), None) => {
-                return Err(OAuthError::invalid_grant(
-                    "code_verifier is required (PKCE)",
-                ));
+                return Err(
+                    OAuthError::invalid_grant("code_verifier is required (PKCE)")
+                        .because(Refusal::InvalidPkce),
+                );
             }
             // RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
             (None, Some(_)) => {
                 return Err(OAuthError::invalid_grant(
                     "code_verifier sent, but the authorization request had no code_challenge",
-                ));
+                )
+                .because(Refusal::InvalidPkce));
             }
             (None, None) => {}
         }
@@ -236,8 +243,10 @@ impl AuthorizationServer {
         now: UnixTime,
     ) -> Result<TokenResponse, OAuthError> {
         let hash = refresh_token.hash();
-        let invalid =
-            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        let invalid = || {
+            OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
+                .because(Refusal::UnknownRefresh)
+        };
         let token = self
             .storage
             .refresh(&hash, now)
@@ -246,7 +255,8 @@ impl AuthorizationServer {
         if token.client_id != client.client_id {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",
-            ));
+            )
+            .because(Refusal::WrongClient));
         }
         if !client.allows_grant(GrantType::RefreshToken)
             && !token.scope.contains(Scope::OfflineAccess)
@@ -298,7 +308,7 @@ impl AuthorizationServer {
         {
             // Another request rotated it first: this one is a replay.
             self.storage.revoke_family(&token.family_id).await?;
-            return Err(invalid());
+            return Err(invalid().because(Refusal::ReusedRefresh));
         }
         let mut response =
             self.issue_access(client, &token.subject, narrowed, token.resource, now)?;
@@ -316,7 +326,8 @@ impl AuthorizationServer {
         self.storage.revoke_family(family_id).await?;
         Ok(OAuthError::invalid_grant(
             "the refresh token was already used; every token of its grant is now revoked",
-        ))
+        )
+        .because(Refusal::ReusedRefresh))
     }
 
     /// The `client_credentials` grant: a token for the client itself, no refresh token.
@@ -354,9 +365,10 @@ impl AuthorizationServer {
         now: UnixTime,
     ) -> Result<OAuthError, OAuthError> {
         let Some(used) = self.storage.code_use(code_hash, now).await? else {
-            return Ok(OAuthError::invalid_grant(
-                "the code is invalid, expired or used",
-            ));
+            return Ok(
+                OAuthError::invalid_grant("the code is invalid, expired or used")
+                    .because(Refusal::UnknownCode),
+            );
         };
         self.storage
             .revoke_access(&used.access_jti, used.access_expires_at)
@@ -369,7 +381,8 @@ impl AuthorizationServer {
         }
         Ok(OAuthError::invalid_grant(
             "the code was already used; every token issued for it is now revoked",
-        ))
+        )
+        .because(Refusal::ReusedCode))
     }
 
     pub(super) fn check_same_resource(

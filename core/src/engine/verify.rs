@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::AuthorizationServer;
 use crate::clock::UnixTime;
-use crate::error::OAuthError;
+use crate::error::{OAuthError, Refusal};
 use crate::model::{AccessClaims, Scope, ScopeSet};
 use crate::signer::Expectations;
 
@@ -101,7 +101,9 @@ impl AuthorizationServer {
             }
         };
         if self.is_token_revoked(&claims).await? {
-            return Err(OAuthError::invalid_token("the access token was revoked"));
+            return Err(
+                OAuthError::invalid_token("the access token was revoked").because(Refusal::Revoked)
+            );
         }
         let answer = Principal::clone(&principal);
         let expires_at = claims.exp;

@@ -146,6 +146,18 @@ async fn clients(storage: &dyn Storage) {
     for each in [&unused, &used, &recent, &first_party] {
         storage.insert_client(each).await.expect("insert");
     }
+    let listed = storage.clients().await.expect("list clients");
+    for each in [&unused, &used, &recent, &first_party] {
+        assert!(
+            listed.contains(each),
+            "the listing holds {} as stored",
+            each.client_id
+        );
+    }
+    assert!(
+        listed.is_sorted_by_key(|client| client.issued_at),
+        "clients are listed oldest registration first"
+    );
     assert_eq!(
         storage
             .delete_unused_clients(NOW - 10)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mcp_oauth_core::keyring::KeyRing;
 use mcp_oauth_core::model::AccessClaims;
-use mcp_oauth_core::{Error, OAuthError, Result, TokenSigner};
+use mcp_oauth_core::{Error, OAuthError, Refusal, Result, TokenSigner};
 
 /// A JWT signer's key type: what one algorithm adds to the shared implementation.
 pub trait JwtKey: 'static {
@@ -89,7 +89,10 @@ impl TokenSigner for JwtSigner {
             .kid
             .as_ref()
             .and_then(|kid| self.decoding.get(kid))
-            .ok_or_else(|| OAuthError::invalid_token("the access token names an unknown key"))?;
+            .ok_or_else(|| {
+                OAuthError::invalid_token("the access token names an unknown key")
+                    .because(Refusal::UnknownKey)
+            })?;
         jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(rejected)
@@ -103,6 +106,7 @@ impl TokenSigner for JwtSigner {
 /// Every decoding failure is the same answer to the client: the token is not valid.
 fn rejected(_: jsonwebtoken::errors::Error) -> OAuthError {
     OAuthError::invalid_token("the access token is malformed or its signature is invalid")
+        .because(Refusal::BadSignature)
 }
 
 /// A jsonwebtoken failure while making a key from ring material (never shown to clients).

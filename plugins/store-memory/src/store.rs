@@ -149,6 +149,25 @@ impl ClientStore for InMemoryStorage {
         Ok(self.clients.shard(id).lock().remove(id).is_some())
     }
 
+    async fn clients(&self) -> Result<Vec<Client>> {
+        let mut clients: Vec<Client> = self
+            .clients
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                shard
+                    .lock()
+                    .values()
+                    .map(|client| Client::clone(client))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        clients.sort_by(|a, b| {
+            (a.issued_at, a.client_id.as_str()).cmp(&(b.issued_at, b.client_id.as_str()))
+        });
+        Ok(clients)
+    }
+
     async fn delete_unused_clients(&self, registered_before: UnixTime) -> Result<usize> {
         let mut removed = 0;
         for shard in &self.clients.shards {

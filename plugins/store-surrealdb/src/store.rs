@@ -151,6 +151,20 @@ impl ClientStore for SurrealStorage {
         Ok(!rows.is_empty())
     }
 
+    async fn clients(&self) -> Result<Vec<Client>> {
+        let rows = self
+            .rows("SELECT VALUE doc FROM oauth_client;", Vec::new(), 0)
+            .await?;
+        let mut clients = rows
+            .into_iter()
+            .map(|row| decode::<Client>("client", row))
+            .collect::<Result<Vec<_>, _>>()?;
+        clients.sort_by(|a, b| {
+            (a.issued_at, a.client_id.as_str()).cmp(&(b.issued_at, b.client_id.as_str()))
+        });
+        Ok(clients)
+    }
+
     async fn delete_unused_clients(&self, registered_before: UnixTime) -> Result<usize> {
         let rows = self
             .rows(
