@@ -10,4 +10,5 @@ pub(crate) fn signing(error: pasetors::errors::Error) -> Error {
 /// Every verification failure is the same answer to the client: the token is not valid.
 pub(crate) fn rejected<E>(_: E) -> OAuthError {
     OAuthError::invalid_token("the access token is malformed, altered or not ours")
+        .because(mcp_oauth_core::Refusal::BadSignature)
 }

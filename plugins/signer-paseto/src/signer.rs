@@ -156,9 +156,10 @@ impl PasetoSigner {
             return Err(rejected(()));
         }
         let parsed: KeyId<'_> = serde_json::from_slice(footer).map_err(rejected)?;
-        self.keys
-            .get(parsed.kid)
-            .ok_or_else(|| OAuthError::invalid_token("the access token names an unknown key"))
+        self.keys.get(parsed.kid).ok_or_else(|| {
+            OAuthError::invalid_token("the access token names an unknown key")
+                .because(mcp_oauth_core::Refusal::UnknownKey)
+        })
     }
 }
 
