@@ -14,6 +14,15 @@ use crate::error::{Error, Result};
 pub struct PluginSettings(BTreeMap<String, String>);
 
 impl PluginSettings {
+    /// The setting naming the directory a storage keeps its files in: the server sets it to the
+    /// absolute path of `MCP_DATA_DIR` before opening the storage.
+    pub const DATA_DIR: &'static str = "MCP_DATA_DIR";
+
+    /// The data directory ([`Self::DATA_DIR`]); `./data` when unset.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.get(Self::DATA_DIR).unwrap_or("./data").into()
+    }
+
     /// Every `MCP_*` variable of the process environment.
     pub fn from_env() -> Self {
         std::env::vars()
@@ -29,6 +38,11 @@ impl PluginSettings {
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
+    }
+
+    /// The names of the settings given.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 
     /// The settings read into a plugin's configuration struct. Unknown variables are ignored.

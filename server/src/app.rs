@@ -23,7 +23,8 @@ use poem::listener::{AcceptorExt, IntoTlsConfigStream, TcpAcceptor};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{
-    Settings, default_issuer, is_loopback_host, is_wildcard_host, loopback_aliases,
+    Settings, SignerSettings, StorageSettings, default_issuer, is_loopback_host, is_wildcard_host,
+    loopback_aliases,
 };
 use crate::documents::HttpDocumentFetcher;
 use crate::listener::NoDelayAcceptor;
@@ -127,23 +128,31 @@ impl App {
         }
 
         // Choose the plugins before opening anything: a bad name stops the start at once.
-        let signer_plugin = registry::signer(&signer_name(settings))?;
+        let signer_plugin = registry::signer(&signer_name(&settings.signer))?;
         let authenticator_plugins = authenticator_names
             .iter()
             .map(|name| registry::authenticator(name))
             .collect::<Result<Vec<_>, _>>()?;
-        let location = plugin_settings
-            .get("MCP_OAUTH_STORAGE_URL")
-            .map(str::to_owned);
-        let (storage_name, storage) = open_storage(settings, &plugin_settings).await?;
+        // The signer's settings are checked before the storage is opened: a bad key must not
+        // leave an empty database directory behind.
+        (signer_plugin.configured_key)(&plugin_settings, clock.now())?;
+        let storage_plugin = storage_name(&settings.storage);
+        let mut in_use = vec![signer_plugin.name, storage_plugin.as_str()];
+        in_use.extend(authenticator_plugins.iter().map(|plugin| plugin.name));
+        warnings.extend(crate::environment::unread_variables(
+            &plugin_settings,
+            &in_use,
+        ));
+        let plugin_settings = with_data_dir(&settings.storage, plugin_settings);
+        let (storage_name, storage) = open_storage(&settings.storage, &plugin_settings).await?;
         if storage_name == "memory" {
             warnings
                 .push("storage is in memory: clients, tokens and memories are lost at exit".into());
         }
-        let access_token_ttl = settings.access_token_expire_minutes * 60;
+        let access_token_ttl = settings.signer.access_token_expire_minutes * 60;
         let signing = Arc::new(
             start_signing(
-                settings,
+                &settings.signer,
                 plugin_settings.clone(),
                 storage.clone(),
                 clock.now(),
@@ -175,7 +184,7 @@ impl App {
             pkce: settings.oauth_require_pkce.into(),
             issuer_aliases: issuer_aliases.clone(),
             refresh_reuse_grace: settings.oauth_refresh_reuse_grace,
-            unused_client_ttl: settings.oauth_unused_client_ttl,
+            unused_client_ttl: settings.hygiene.oauth_unused_client_ttl,
         };
         let loopback_documents = settings.client_metadata_allow_loopback;
         if loopback_documents {
@@ -256,7 +265,7 @@ impl App {
             endpoint,
             issuer,
             signer: signer_plugin.name.into(),
-            storage: storage_description(&storage_name, &location),
+            storage: storage_description(&storage_name, &plugin_settings),
             warnings,
             signing,
             engine,
@@ -297,8 +306,13 @@ impl App {
     pub fn banner(&self, local: SocketAddr) -> String {
         let mut lines = vec![
             format!(
-                "MCP Memory Service {} (memory server --http)",
-                env!("CARGO_PKG_VERSION")
+                "MCP Memory Service {} ({})",
+                env!("CARGO_PKG_VERSION"),
+                if self.tls.is_some() {
+                    "memory server --http, serving HTTPS"
+                } else {
+                    "memory server --http"
+                }
             ),
             format!(
                 "  listening  {}://{local}",
@@ -382,57 +396,107 @@ fn tls_identity(
 
 /// The signer plugin the settings choose: `MCP_OAUTH_SIGNER`, else `hs256`, else the first compiled
 /// in.
-pub fn signer_name(settings: &Settings) -> String {
+pub fn signer_name(settings: &SignerSettings) -> String {
     settings.oauth_signer.clone().unwrap_or_else(default_signer)
 }
 
-/// The storage for the start-up block: its name and, for SurrealDB, where the data lives.
-fn storage_description(name: &str, location: &Option<String>) -> String {
+/// The storage for the start-up block: its name and, for SurrealDB, where the data lives (an
+/// absolute path for the embedded database).
+fn storage_description(name: &str, plugin_settings: &PluginSettings) -> String {
     #[cfg(feature = "store-surrealdb")]
-    if name == mcp_oauth_store_surrealdb::NAME {
-        let url = location
-            .as_deref()
-            .unwrap_or(mcp_oauth_store_surrealdb::DEFAULT_URL);
-        return format!("{name} ({url})");
+    if name == mcp_oauth_store_surrealdb::NAME
+        && let Ok(config) = mcp_oauth_store_surrealdb::SurrealConfig::from_settings(plugin_settings)
+    {
+        return format!("{name} ({})", config.url.unwrap_or_default());
     }
-    let _ = location;
+    let _ = plugin_settings;
     name.to_owned()
 }
 
+/// The plugin settings with the data directory (`MCP_DATA_DIR`) as an absolute path, so that
+/// the start-up block and the storage name the same place whatever the working directory.
+pub fn with_data_dir(
+    settings: &StorageSettings,
+    mut plugin_settings: PluginSettings,
+) -> PluginSettings {
+    let dir = std::path::absolute(&settings.data_dir).unwrap_or_else(|_| settings.data_dir.clone());
+    plugin_settings.set(PluginSettings::DATA_DIR, dir.display().to_string());
+    plugin_settings
+}
+
 /// The storage the settings name, for a command run beside the server (`memory keys`, `memory
-/// clients`): the in-process `memory` storage is refused, since it exists only inside a running
-/// server; `instead` says what to do there.
+/// clients`, …): the in-process `memory` storage is refused, since it exists only inside a
+/// running server; `instead` says what to do there. An embedded database that does not exist
+/// yet is refused too, rather than made empty: the command is probably run from another
+/// directory than the server.
 pub async fn open_persistent_storage(
-    settings: &Settings,
+    settings: &StorageSettings,
     plugin_settings: &PluginSettings,
     instead: &str,
+    existing: Existing,
 ) -> Result<Arc<dyn Storage>, Error> {
-    let (name, storage) = open_storage(settings, plugin_settings).await?;
+    let plugin_settings = with_data_dir(settings, plugin_settings.clone());
+    let name = storage_name(settings);
     if name == "memory" {
         let expected = format!(
             "a persistent storage: the memory storage lives inside the server process; {instead}"
         );
         return Err(setting("MCP_OAUTH_STORAGE_BACKEND", &name, &expected));
     }
+    #[cfg(feature = "store-surrealdb")]
+    if name == mcp_oauth_store_surrealdb::NAME {
+        let config = mcp_oauth_store_surrealdb::SurrealConfig::from_settings(&plugin_settings)?;
+        if let Some(path) = config.embedded_path()
+            && existing == Existing::Required
+            && !std::path::Path::new(path).exists()
+        {
+            let variable = if plugin_settings.get("MCP_OAUTH_STORAGE_URL").is_some() {
+                "MCP_OAUTH_STORAGE_URL"
+            } else {
+                "MCP_DATA_DIR"
+            };
+            return Err(setting(
+                variable,
+                path,
+                "the directory of a server's database: set MCP_DATA_DIR (or run the command \
+                 where the server runs)",
+            ));
+        }
+    }
+    let (_, storage) = open_storage(settings, &plugin_settings).await?;
     Ok(storage)
 }
 
-/// The storage plugin the settings choose, opened.
-pub async fn open_storage(
-    settings: &Settings,
-    plugin_settings: &PluginSettings,
-) -> Result<(String, Arc<dyn Storage>), Error> {
-    let name = settings
+/// Whether a command beside the server may make the database it opens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Only an existing database: reading or changing what a server keeps.
+    Required,
+    /// A new one too: setting up before the server's first start (`memory users add`).
+    MayCreate,
+}
+
+/// The storage plugin the settings choose: `MCP_OAUTH_STORAGE_BACKEND`, else the default.
+fn storage_name(settings: &StorageSettings) -> String {
+    settings
         .oauth_storage_backend
         .clone()
-        .unwrap_or_else(|| DEFAULT_STORAGE.into());
+        .unwrap_or_else(|| DEFAULT_STORAGE.into())
+}
+
+/// The storage plugin the settings choose, opened with `plugin_settings` (see [`with_data_dir`]).
+pub async fn open_storage(
+    settings: &StorageSettings,
+    plugin_settings: &PluginSettings,
+) -> Result<(String, Arc<dyn Storage>), Error> {
+    let name = storage_name(settings);
     let storage = (registry::storage(&name)?.open)(plugin_settings.clone()).await?;
     Ok((name, storage))
 }
 
 /// The signer the settings choose, over its key ring in `storage`.
 pub async fn start_signing(
-    settings: &Settings,
+    settings: &SignerSettings,
     plugin_settings: PluginSettings,
     storage: Arc<dyn Storage>,
     now: UnixTime,

@@ -9,11 +9,59 @@ use schemars::JsonSchema;
 
 /// `memory`: the OAuth 2.1 authorization server for MCP and the memory service it protects.
 #[derive(Parser)]
-#[command(name = "memory", version, about, long_about = None)]
+#[command(name = "memory", version, about, long_about = None, arg_required_else_help = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The command line, with the settings of the compiled-in plugins listed after
+/// `memory server --help` (they are read from the environment only).
+pub fn command_line() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+        .mut_subcommand("server", |server| server.after_help(plugin_settings_help()))
+}
+
+/// The plugins' settings, for `memory server --help`: each variable with its description and
+/// the plugin that reads it.
+fn plugin_settings_help() -> String {
+    let mut text = String::from(
+        "Plugin settings (environment variables only; only the chosen plugins read theirs):\n",
+    );
+    for plugin in crate::environment::plugin_settings() {
+        text.push_str(&format!(
+            "  {}  ({} {})\n      {}\n",
+            plugin.variable, plugin.role, plugin.plugin, plugin.description
+        ));
+    }
+    text
+}
+
+/// The JSON Schema of every setting, for `memory config schema`: the server's, then each
+/// compiled-in plugin's, its description naming the plugin that reads it.
+pub fn settings_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(Settings).to_value();
+    if let Some(properties) = schema
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for setting in crate::environment::plugin_settings() {
+            let mut property = setting.schema;
+            if let Some(object) = property.as_object_mut() {
+                object.insert(
+                    "description".into(),
+                    format!(
+                        "{} (read by the {} {} plugin)",
+                        setting.description, setting.plugin, setting.role
+                    )
+                    .into(),
+                );
+            }
+            properties.entry(setting.variable).or_insert(property);
+        }
+    }
+    schema
 }
 
 /// The subcommands.
@@ -21,25 +69,35 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (`memory server --http`, as with the Python service).
     Server(ServerArgs),
-    /// List the compiled-in plugins with their summaries and settings schemas.
+    /// List the compiled-in plugins and the settings each reads.
     Plugins,
     /// The signer's key ring in the configured storage.
     Keys {
         /// What to do.
         #[command(subcommand)]
         action: KeysCommand,
-        /// The settings (storage, signer, lifetimes).
+        /// Where the data lives.
         #[command(flatten)]
-        settings: Box<Settings>,
+        storage: StorageSettings,
+        /// The signer.
+        #[command(flatten)]
+        signer: SignerSettings,
     },
     /// Client registrations in the configured storage.
     Clients {
         /// What to do.
         #[command(subcommand)]
         action: ClientsCommand,
-        /// The settings (storage, `MCP_OAUTH_UNUSED_CLIENT_TTL`).
+        /// Where the data lives.
         #[command(flatten)]
-        settings: Box<Settings>,
+        storage: StorageSettings,
+        /// The access-token lifetime (`revoke`: how long a removed client's tokens stay
+        /// listed as revoked).
+        #[command(flatten)]
+        signer: SignerSettings,
+        /// Registration hygiene (`prune`).
+        #[command(flatten)]
+        hygiene: HygieneSettings,
     },
     /// Local accounts (the `local` authenticator's people) in the configured storage.
     #[cfg(feature = "authn-local")]
@@ -47,18 +105,18 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: UsersCommand,
-        /// The settings (storage).
+        /// Where the data lives.
         #[command(flatten)]
-        settings: Box<Settings>,
+        storage: StorageSettings,
     },
     /// What people approved for clients (connected apps) in the configured storage.
     Grants {
         /// What to do.
         #[command(subcommand)]
         action: GrantsCommand,
-        /// The settings (storage).
+        /// Where the data lives.
         #[command(flatten)]
-        settings: Box<Settings>,
+        storage: StorageSettings,
     },
     /// Configuration helpers.
     Config {
@@ -66,6 +124,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Print a completion script for a shell, e.g. `memory completions bash > /etc/bash_completion.d/memory`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the version and the plugins compiled in.
+    Version,
 }
 
 /// `memory keys …`.
@@ -78,8 +143,20 @@ pub enum KeysCommand {
 }
 
 /// `memory clients …`.
-#[derive(Subcommand, Clone, Copy)]
+#[derive(Subcommand, Clone)]
 pub enum ClientsCommand {
+    /// List the registrations: id, name, how registered, redirect URIs, age.
+    List,
+    /// Show one registration as JSON (never its secret).
+    Show {
+        /// The client.
+        client_id: String,
+    },
+    /// Remove a registration: its tokens stop working and it must register again.
+    Revoke {
+        /// The client.
+        client_id: String,
+    },
     /// Remove the registrations that never completed a grant within MCP_OAUTH_UNUSED_CLIENT_TTL.
     Prune,
 }
@@ -170,6 +247,21 @@ impl From<PkceRequirement> for PkcePolicy {
 #[derive(Args, Clone, JsonSchema)]
 #[schemars(title = "memory server settings")]
 pub struct Settings {
+    /// Where the data lives.
+    #[command(flatten)]
+    #[schemars(flatten)]
+    pub storage: StorageSettings,
+
+    /// The token signer.
+    #[command(flatten)]
+    #[schemars(flatten)]
+    pub signer: SignerSettings,
+
+    /// Registration hygiene.
+    #[command(flatten)]
+    #[schemars(flatten)]
+    pub hygiene: HygieneSettings,
+
     /// Address to listen on. A loopback address (the default) makes auto-approve the default.
     #[arg(
         long,
@@ -197,12 +289,6 @@ pub struct Settings {
     #[arg(long, env = "MCP_OAUTH_ISSUER", value_name = "MCP_OAUTH_ISSUER", value_parser = parse_issuer)]
     #[schemars(rename = "MCP_OAUTH_ISSUER")]
     pub oauth_issuer: Option<String>,
-
-    /// The token signer plugin (`memory plugins` lists those compiled in). Default: `hs256`, or
-    /// the first compiled in when a build leaves it out.
-    #[arg(long, env = "MCP_OAUTH_SIGNER", value_name = "MCP_OAUTH_SIGNER")]
-    #[schemars(rename = "MCP_OAUTH_SIGNER")]
-    pub oauth_signer: Option<String>,
 
     /// Who approves on the consent page: one authenticator plugin or several, comma-separated,
     /// shown in that order (`memory plugins` lists those compiled in). Default: `owner-key`, the
@@ -239,24 +325,6 @@ pub struct Settings {
         default = "default_memory_space"
     )]
     pub memory_space: mcp_oauth_core::memories::MemorySpace,
-
-    /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
-    #[arg(
-        long,
-        env = "MCP_OAUTH_STORAGE_BACKEND",
-        value_name = "MCP_OAUTH_STORAGE_BACKEND"
-    )]
-    #[schemars(rename = "MCP_OAUTH_STORAGE_BACKEND")]
-    pub oauth_storage_backend: Option<String>,
-
-    /// Access-token lifetime in minutes.
-    #[arg(long, env = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", default_value = "60",
-          value_name = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", value_parser = parse_lifetime)]
-    #[schemars(
-        rename = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
-        default = "default_access"
-    )]
-    pub access_token_expire_minutes: i64,
 
     /// Authorization-code lifetime in minutes.
     #[arg(long, env = "MCP_OAUTH_AUTHORIZATION_CODE_EXPIRE_MINUTES", default_value = "10",
@@ -327,6 +395,24 @@ pub struct Settings {
     #[schemars(rename = "MCP_TRUSTED_PROXIES", with = "Option<String>")]
     pub trusted_proxies: Option<mcp_oauth_openapi::client_address::TrustedProxies>,
 
+    /// How log lines are written: `text` (default) or `json` (one object a line, for a log
+    /// pipeline). `RUST_LOG` chooses the levels (default `info`).
+    #[arg(
+        long,
+        env = "MCP_LOG_FORMAT",
+        value_name = "MCP_LOG_FORMAT",
+        default_value = "text",
+        value_enum
+    )]
+    #[schemars(rename = "MCP_LOG_FORMAT", default = "default_log_format")]
+    pub log_format: crate::logging::LogFormat,
+
+    /// A file the log is appended to instead of standard error, e.g.
+    /// `logs/mcp-memory-service.log` as with the Python service; its directory must exist.
+    #[arg(long, env = "MCP_LOG_FILE", value_name = "MCP_LOG_FILE")]
+    #[schemars(rename = "MCP_LOG_FILE")]
+    pub log_file: Option<std::path::PathBuf>,
+
     /// `true`: requests without credentials get `read write`. Development only.
     #[arg(long, env = "MCP_ALLOW_ANONYMOUS_ACCESS", value_name = "MCP_ALLOW_ANONYMOUS_ACCESS",
           default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]
@@ -363,18 +449,6 @@ pub struct Settings {
           default_value = "true", value_parser = parse_bool, action = clap::ArgAction::Set)]
     #[schemars(rename = "MCP_OAUTH_REFRESH_REUSE_GRACE", default = "default_true")]
     pub oauth_refresh_reuse_grace: bool,
-
-    /// How long a registered client that never completed a grant is kept: `24h` (default),
-    /// `90m`, `3600s`, `7d`; `0` keeps every client. Some clients register anew on every
-    /// connection; this bounds what they leave behind.
-    #[arg(long, env = "MCP_OAUTH_UNUSED_CLIENT_TTL", value_name = "MCP_OAUTH_UNUSED_CLIENT_TTL",
-          default_value = "24h", value_parser = parse_duration)]
-    #[schemars(
-        rename = "MCP_OAUTH_UNUSED_CLIENT_TTL",
-        with = "String",
-        default = "default_unused_client_ttl"
-    )]
-    pub oauth_unused_client_ttl: i64,
 
     /// Which clients must use PKCE.
     #[arg(
@@ -435,6 +509,69 @@ pub struct Settings {
     pub ssl_key_file: Option<std::path::PathBuf>,
 }
 
+/// Where the data lives: what every command that opens the storage reads.
+#[derive(Args, Clone, JsonSchema)]
+pub struct StorageSettings {
+    /// The storage plugin. Default: `surrealdb` when compiled in, else `memory`.
+    #[arg(
+        long,
+        env = "MCP_OAUTH_STORAGE_BACKEND",
+        value_name = "MCP_OAUTH_STORAGE_BACKEND"
+    )]
+    #[schemars(rename = "MCP_OAUTH_STORAGE_BACKEND")]
+    pub oauth_storage_backend: Option<String>,
+
+    /// The directory the embedded database lives in (`DATA_DIR/memory`) unless
+    /// `MCP_OAUTH_STORAGE_URL` says otherwise. Relative paths start from the working directory;
+    /// the start-up block prints the absolute one. A service manager should set it.
+    #[arg(
+        long,
+        env = "MCP_DATA_DIR",
+        value_name = "MCP_DATA_DIR",
+        default_value = "./data"
+    )]
+    #[schemars(rename = "MCP_DATA_DIR", default = "default_data_dir")]
+    pub data_dir: std::path::PathBuf,
+}
+
+/// The token signer: what the server and `memory keys` read.
+#[derive(Args, Clone, JsonSchema)]
+pub struct SignerSettings {
+    /// The token signer plugin (`memory plugins` lists those compiled in). Default: `hs256`, or
+    /// the first compiled in when a build leaves it out.
+    #[arg(long, env = "MCP_OAUTH_SIGNER", value_name = "MCP_OAUTH_SIGNER")]
+    #[schemars(rename = "MCP_OAUTH_SIGNER")]
+    pub oauth_signer: Option<String>,
+
+    /// Access-token lifetime in minutes.
+    #[arg(long, env = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", default_value = "60",
+          value_name = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES", value_parser = parse_lifetime)]
+    #[schemars(
+        rename = "MCP_OAUTH_ACCESS_TOKEN_EXPIRE_MINUTES",
+        default = "default_access"
+    )]
+    pub access_token_expire_minutes: i64,
+}
+
+/// Registration hygiene: what the server and `memory clients prune` read.
+#[derive(Args, Clone, JsonSchema)]
+pub struct HygieneSettings {
+    /// How long a registered client that never completed a grant is kept: `24h` (default),
+    /// `90m`, `3600s`, `7d`; `0` keeps every client. Some clients register anew on every
+    /// connection; this bounds what they leave behind.
+    #[arg(long, env = "MCP_OAUTH_UNUSED_CLIENT_TTL", value_name = "MCP_OAUTH_UNUSED_CLIENT_TTL",
+          default_value = "24h", value_parser = parse_duration)]
+    #[schemars(
+        rename = "MCP_OAUTH_UNUSED_CLIENT_TTL",
+        with = "String",
+        default = "default_unused_client_ttl"
+    )]
+    pub oauth_unused_client_ttl: i64,
+}
+
+fn default_data_dir() -> &'static str {
+    "./data"
+}
 fn default_host() -> &'static str {
     "127.0.0.1"
 }
@@ -446,6 +583,9 @@ fn default_true() -> bool {
 }
 fn default_false() -> bool {
     false
+}
+fn default_log_format() -> crate::logging::LogFormat {
+    crate::logging::LogFormat::Text
 }
 fn default_unused_client_ttl() -> String {
     "24h".into()

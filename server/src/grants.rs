@@ -4,13 +4,13 @@ use mcp_oauth_core::engine::revoke_stored_grant;
 use mcp_oauth_core::model::ClientId;
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
-use crate::app::{open_persistent_storage, setting};
-use crate::config::{GrantsCommand, Settings};
+use crate::app::{Existing, open_persistent_storage, setting};
+use crate::config::{GrantsCommand, StorageSettings};
 
 /// Runs `command` on the storage the settings name; the lines to print.
 pub async fn run(
     command: GrantsCommand,
-    settings: &Settings,
+    settings: &StorageSettings,
     plugin_settings: PluginSettings,
     now: UnixTime,
 ) -> Result<String, Error> {
@@ -18,6 +18,7 @@ pub async fn run(
         settings,
         &plugin_settings,
         "use GET and DELETE /oauth/grants on the running server",
+        Existing::Required,
     )
     .await?;
     match command {

@@ -8,23 +8,24 @@
 use mcp_oauth_core::keyring::KeyRing;
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
-use crate::app::{open_persistent_storage, start_signing};
-use crate::config::{KeysCommand, Settings};
+use crate::app::{Existing, open_persistent_storage, start_signing};
+use crate::config::{KeysCommand, SignerSettings, StorageSettings};
 
 /// Runs `action` on the ring of the configured signer; the listing to print.
 pub async fn run(
     action: KeysCommand,
-    settings: &Settings,
+    (storage, signer): (&StorageSettings, &SignerSettings),
     plugin_settings: PluginSettings,
     now: UnixTime,
 ) -> Result<String, Error> {
     let storage = open_persistent_storage(
-        settings,
+        storage,
         &plugin_settings,
         "rotate a running server with POST /oauth/keys/rotate (admin)",
+        Existing::Required,
     )
     .await?;
-    let signing = start_signing(settings, plugin_settings, storage, now).await?;
+    let signing = start_signing(signer, plugin_settings, storage, now).await?;
     let ring = match action {
         KeysCommand::Rotate => signing.rotate(now).await?,
         KeysCommand::List => signing.ring(),

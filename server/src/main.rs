@@ -3,62 +3,88 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser as _;
+use clap::FromArgMatches as _;
 use mcp_oauth_core::{PluginSettings, SystemClock, registry};
-use mcp_oauth_server::config::{ClientsCommand, KeysCommand};
+use mcp_oauth_server::clients::ClientsSettings;
+use mcp_oauth_server::config::{command_line, settings_schema};
 use mcp_oauth_server::{App, Cli, Command, ConfigAction, Settings};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // As the Python service: settings may sit in `.env` (here or in a parent directory); what the
+    // environment already holds wins.
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: .env: {error}; expected NAME=value lines");
+        return ExitCode::from(2);
+    }
+    let cli = match command_line()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
         Ok(cli) => cli,
-        Err(error) if error.use_stderr() => {
-            // One line naming the setting, what it got and what it takes.
-            let text = error.to_string();
-            eprintln!(
-                "{}",
-                text.lines().next().unwrap_or("error: invalid arguments")
-            );
-            return ExitCode::from(2);
-        }
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::SUCCESS;
-        }
+        Err(error) => return command_line_error(&error),
     };
     match cli.command {
         Command::Plugins => {
-            print_plugins();
+            print!("{}", plugins_table());
             ExitCode::SUCCESS
         }
         Command::Config {
             action: ConfigAction::Schema,
         } => {
-            let schema = schemars::schema_for!(Settings);
             println!(
                 "{}",
-                serde_json::to_string_pretty(&schema).unwrap_or_default()
+                serde_json::to_string_pretty(&settings_schema()).unwrap_or_default()
             );
             ExitCode::SUCCESS
         }
-        Command::Keys { action, settings } => keys(action, &settings),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut command_line(), "memory", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Version => {
+            print!("{}", version());
+            ExitCode::SUCCESS
+        }
+        Command::Keys {
+            action,
+            storage,
+            signer,
+        } => offline_command(|now| {
+            mcp_oauth_server::keys::run(
+                action,
+                (&storage, &signer),
+                PluginSettings::from_env(),
+                now,
+            )
+        }),
         #[cfg(feature = "authn-local")]
-        Command::Users { action, settings } => offline_command(|now| {
+        Command::Users { action, storage } => offline_command(|now| {
             mcp_oauth_server::users::run(
                 action,
-                &settings,
+                &storage,
                 PluginSettings::from_env(),
                 read_password,
                 now,
             )
         }),
-        Command::Grants { action, settings } => offline_command(|now| {
-            mcp_oauth_server::grants::run(action, &settings, PluginSettings::from_env(), now)
+        Command::Grants { action, storage } => offline_command(|now| {
+            mcp_oauth_server::grants::run(action, &storage, PluginSettings::from_env(), now)
         }),
         Command::Clients {
-            action: ClientsCommand::Prune,
-            settings,
-        } => prune_clients(&settings),
+            action,
+            storage,
+            signer,
+            hygiene,
+        } => offline_command(|now| {
+            let settings = ClientsSettings {
+                storage: &storage,
+                signer: &signer,
+                hygiene: &hygiene,
+            };
+            mcp_oauth_server::clients::run(action, settings, PluginSettings::from_env(), now)
+        }),
         Command::Server(args) if !args.http => {
             eprintln!(
                 "error: memory server needs --http: this binary serves MCP over HTTP only (no stdio transport)"
@@ -69,19 +95,40 @@ fn main() -> ExitCode {
     }
 }
 
-fn keys(action: KeysCommand, settings: &Settings) -> ExitCode {
-    offline_command(|now| {
-        mcp_oauth_server::keys::run(action, settings, PluginSettings::from_env(), now)
-    })
+/// Prints what clap says about the command line. A bad value is one line naming the setting,
+/// what it got and what it takes (with the values it takes, when they are few); anything else
+/// (an unknown flag with the similar one, a missing subcommand) is clap's whole answer; help
+/// and version go to standard output.
+fn command_line_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            print!("{}", error.render());
+            ExitCode::SUCCESS
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let text = error.to_string();
+            let line: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|line| !line.starts_with("For more information"))
+                .filter(|line| !line.is_empty())
+                .collect();
+            eprintln!("{}", line.join(" "));
+            ExitCode::from(2)
+        }
+        _ => {
+            let _ = error.print();
+            ExitCode::from(2)
+        }
+    }
 }
 
-fn prune_clients(settings: &Settings) -> ExitCode {
-    offline_command(|now| {
-        mcp_oauth_server::clients::prune(settings, PluginSettings::from_env(), now)
-    })
-}
-
-/// Runs a command on the storage beside the server (`memory keys`, `memory clients`): prints
+/// Runs a command on the storage beside the server (`memory keys`, `memory clients`, …): prints
 /// what it answers, or its error as one line.
 fn offline_command<F>(command: impl FnOnce(mcp_oauth_core::UnixTime) -> F) -> ExitCode
 where
@@ -141,49 +188,59 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-fn print_plugins() {
-    for (role, plugins) in [
-        (
-            "signer",
-            registry::signers()
-                .iter()
-                .map(|p| (p.name, p.summary, (p.config_schema)()))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "storage",
-            registry::storages()
-                .iter()
-                .map(|p| (p.name, p.summary, (p.config_schema)()))
-                .collect(),
-        ),
-        (
-            "authenticator",
-            registry::authenticators()
-                .iter()
-                .map(|p| (p.name, p.summary, (p.config_schema)()))
-                .collect(),
-        ),
-    ] {
-        for (name, summary, schema) in plugins {
-            println!("{role} {name}: {summary}");
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).unwrap_or_default()
-            );
-        }
+/// `memory plugins`: the compiled-in plugins by role, each with its summary and the variables
+/// it reads.
+fn plugins_table() -> String {
+    let settings = mcp_oauth_server::environment::plugin_settings();
+    let mut out = String::new();
+    let mut row = |role: &str, name: &str, summary: &str| {
+        let variables: Vec<_> = settings
+            .iter()
+            .filter(|setting| setting.role == role && setting.plugin == name)
+            .map(|setting| setting.variable.as_str())
+            .collect();
+        let variables = if variables.is_empty() {
+            "-".to_owned()
+        } else {
+            variables.join(", ")
+        };
+        out.push_str(&format!(
+            "{role:<14} {name:<17} {summary}\n{:<32} settings: {variables}\n",
+            ""
+        ));
+    };
+    for plugin in registry::signers() {
+        row("signer", plugin.name, plugin.summary);
     }
+    for plugin in registry::storages() {
+        row("storage", plugin.name, plugin.summary);
+    }
+    for plugin in registry::authenticators() {
+        row("authenticator", plugin.name, plugin.summary);
+    }
+    out.push_str("\nmemory server --help describes each setting; memory config schema prints them all as JSON Schema.\n");
+    out
+}
+
+/// `memory version`: the version and the plugins compiled in (the build's feature set).
+fn version() -> String {
+    let names = |names: Vec<&str>| names.join(", ");
+    format!(
+        "memory {}\nsigners: {}\nstorages: {}\nauthenticators: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        names(registry::signers().iter().map(|p| p.name).collect()),
+        names(registry::storages().iter().map(|p| p.name).collect()),
+        names(registry::authenticators().iter().map(|p| p.name).collect()),
+    )
 }
 
 fn run(settings: Settings) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn,surrealdb=warn,surrealkv=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    if let Err(error) =
+        mcp_oauth_server::logging::init(settings.log_format, settings.log_file.as_deref())
+    {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,

@@ -6,8 +6,8 @@ use mcp_oauth_core::engine::revoke_stored_grant;
 use mcp_oauth_core::model::Account;
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
-use crate::app::{open_persistent_storage, setting};
-use crate::config::{Settings, UsersCommand};
+use crate::app::{Existing, open_persistent_storage, setting};
+use crate::config::{StorageSettings, UsersCommand};
 
 /// What a running server cannot do for this command.
 const INSTEAD: &str = "accounts must outlive the process that makes them";
@@ -16,12 +16,18 @@ const INSTEAD: &str = "accounts must outlive the process that makes them";
 /// line) for `add` and `passwd`; the lines to print.
 pub async fn run(
     command: UsersCommand,
-    settings: &Settings,
+    settings: &StorageSettings,
     plugin_settings: PluginSettings,
     password: impl FnOnce() -> Result<String, Error>,
     now: UnixTime,
 ) -> Result<String, Error> {
-    let storage = open_persistent_storage(settings, &plugin_settings, INSTEAD).await?;
+    // Accounts may be made before the server's first start; the rest needs its database.
+    let existing = if matches!(command, UsersCommand::Add { .. }) {
+        Existing::MayCreate
+    } else {
+        Existing::Required
+    };
+    let storage = open_persistent_storage(settings, &plugin_settings, INSTEAD, existing).await?;
     match command {
         UsersCommand::Add { name, role } => {
             Account::check_name(&name).map_err(|why| setting("NAME", &name, &why))?;

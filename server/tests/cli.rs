@@ -168,32 +168,185 @@ fn https_settings_are_checked_before_serving() {
 }
 
 #[test]
-fn plugins_and_config_schema_are_printed() {
+fn plugins_are_a_table_naming_the_settings_each_reads() {
     let output = memory(&["plugins"], &[]);
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
+    // Each plugin is a row `ROLE NAME SUMMARY`, then the line of the variables it reads.
+    let settings_of = |role: &str, name: &str| -> String {
+        let mut lines = text.lines();
+        lines
+            .find(|line| line.split_whitespace().take(2).eq([role, name]))
+            .unwrap_or_else(|| panic!("no row for {role} {name}: {text}"));
+        lines.next().unwrap_or_default().trim().to_owned()
+    };
     if cfg!(feature = "signer-hs256") {
-        assert!(
-            text.contains("signer hs256:") && text.contains("MCP_OAUTH_SECRET_KEY"),
-            "{text}"
+        assert_eq!(
+            settings_of("signer", "hs256"),
+            "settings: MCP_OAUTH_SECRET_KEY"
         );
     }
     if cfg!(feature = "signer-eddsa") {
-        assert!(
-            text.contains("signer eddsa:") && text.contains("MCP_OAUTH_PRIVATE_KEY_PATH"),
-            "{text}"
+        assert_eq!(
+            settings_of("signer", "eddsa"),
+            "settings: MCP_OAUTH_PRIVATE_KEY, MCP_OAUTH_PRIVATE_KEY_PATH"
         );
     }
     if cfg!(feature = "signer-paseto") {
-        assert!(
-            text.contains("signer paseto-v4-public:") && text.contains("signer paseto-v4-local:")
+        assert_eq!(settings_of("signer", "paseto-v4-public"), "settings: -");
+        assert_eq!(
+            settings_of("signer", "paseto-v4-local"),
+            "settings: MCP_OAUTH_PASETO_LOCAL_KEY"
         );
     }
-    assert!(text.contains("storage memory:"), "{text}");
+    assert_eq!(settings_of("storage", "memory"), "settings: -");
+}
+
+/// Every setting, the plugins' too, is in `memory config schema` and in `memory server --help`;
+/// a subcommand's help lists only what it reads.
+#[test]
+fn every_setting_is_in_the_schema_and_the_server_help() {
     let output = memory(&["config", "schema"], &[]);
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON Schema");
-    assert!(schema["properties"]["MCP_OAUTH_ISSUER"]["description"].is_string());
-    assert!(schema["properties"]["MCP_API_KEY"].is_object());
+    let properties = schema["properties"].as_object().expect("properties");
+    assert!(properties["MCP_OAUTH_ISSUER"]["description"].is_string());
+    let mut expected = vec![
+        "MCP_API_KEY",
+        "MCP_LOG_FORMAT",
+        "MCP_LOG_FILE",
+        "MCP_DATA_DIR",
+    ];
+    if cfg!(feature = "signer-hs256") {
+        expected.push("MCP_OAUTH_SECRET_KEY");
+    }
+    if cfg!(feature = "store-surrealdb") {
+        expected.extend([
+            "MCP_OAUTH_STORAGE_URL",
+            "MCP_SURREALDB_USER",
+            "MCP_SURREALDB_PASS",
+        ]);
+    }
+    for variable in &expected {
+        assert!(
+            properties.contains_key(*variable),
+            "{variable} missing from the schema"
+        );
+    }
+    let help = memory(&["server", "--help"], &[]);
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    for variable in properties.keys() {
+        assert!(
+            help.contains(variable.as_str()),
+            "{variable} missing from memory server --help"
+        );
+    }
+    let keys_help = memory(&["keys", "--help"], &[]);
+    let keys_help = String::from_utf8_lossy(&keys_help.stdout);
+    assert!(keys_help.contains("MCP_OAUTH_SIGNER") && keys_help.contains("MCP_DATA_DIR"));
+    assert!(
+        !keys_help.contains("MCP_HTTP_PORT") && !keys_help.contains("MCP_CORS_ORIGINS"),
+        "{keys_help}"
+    );
+}
+
+/// `memory` alone prints help; clap's errors keep their tips; a value error stays one line
+/// with the values it takes; `version` and `completions` print what they say.
+#[test]
+fn the_command_line_helps_a_newcomer() {
+    let bare = memory(&[], &[]);
+    assert!(bare.status.success());
+    let text = String::from_utf8_lossy(&bare.stdout);
+    assert!(
+        text.contains("Usage: memory <COMMAND>") && text.contains("server"),
+        "{text}"
+    );
+
+    let typo = memory(&["server", "--htp"], &[]);
+    assert_eq!(typo.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&typo.stderr);
+    assert!(
+        text.contains("a similar argument exists: '--http'"),
+        "{text}"
+    );
+
+    let format = memory(&["server", "--http"], &[("MCP_LOG_FORMAT", "xml")]);
+    assert_one_line_error(
+        &format,
+        &["MCP_LOG_FORMAT", "xml", "possible values: text, json"],
+    );
+
+    let version = memory(&["version"], &[]);
+    let text = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        text.starts_with(&format!("memory {}\n", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(text.contains("storages: memory"), "{text}");
+
+    let completions = memory(&["completions", "bash"], &[]);
+    assert!(completions.status.success());
+    let text = String::from_utf8_lossy(&completions.stdout);
+    assert!(
+        text.contains("_memory()") && text.contains("--oauth-issuer"),
+        "{text}"
+    );
+}
+
+/// Settings that would be silently ignored are named at start: a Python service setting, a
+/// misspelling (with the right name), a plugin's setting while another plugin is in use.
+#[test]
+fn settings_nothing_reads_are_warned_about_at_start() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memory"))
+        .args(["server", "--http"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MCP_HTTP_PORT", "0")
+        .env("MCP_OAUTH_STORAGE_BACKEND", "memory")
+        .env("MCP_OAUTH_ISUER", "https://memory.example.com")
+        .env("MCP_MEMORY_SQLITE_PATH", "/var/lib/memory.db")
+        .env("MCP_OIDC_ISSUER", "https://accounts.example.com")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut banner = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0 {
+        banner.push_str(&line);
+        if line.trim().starts_with("docs") {
+            break;
+        }
+        line.clear();
+    }
+    // The warnings follow the addresses.
+    let mut rest = String::new();
+    for _ in 0..3 {
+        line.clear();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        rest.push_str(&line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        rest.contains(
+            "MCP_OAUTH_ISUER is not a setting of this server: did you mean MCP_OAUTH_ISSUER?"
+        ),
+        "{banner}{rest}"
+    );
+    assert!(
+        rest.contains(
+            "MCP_MEMORY_SQLITE_PATH is a setting of the Python service that does not apply here"
+        ),
+        "{rest}"
+    );
+    if cfg!(feature = "authn-oidc") {
+        assert!(
+            rest.contains("MCP_OIDC_ISSUER is ignored: only the oidc authenticator reads it"),
+            "{rest}"
+        );
+    }
 }
 
 #[cfg(feature = "signer-hs256")]
@@ -234,6 +387,7 @@ fn key_commands_explain_why_the_memory_storage_cannot_be_reached() {
 #[test]
 fn clients_prune_runs_on_a_persistent_storage() {
     let dir = std::env::temp_dir().join(format!("mcp-cli-prune-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let url = format!("surrealkv://{}", dir.display());
     let output = memory(
         &["clients", "prune"],
@@ -259,7 +413,7 @@ fn clients_prune_runs_on_a_persistent_storage() {
     );
     assert_one_line_error(
         &output,
-        &["MCP_OAUTH_STORAGE_BACKEND", "memory", "prunes it itself"],
+        &["MCP_OAUTH_STORAGE_BACKEND", "memory", "RFC 7592"],
     );
 }
 
@@ -278,6 +432,7 @@ fn an_unreachable_or_misconfigured_database_stops_the_start_with_one_line() {
             &[
                 ("MCP_OAUTH_STORAGE_BACKEND", "surrealdb"),
                 ("MCP_OAUTH_STORAGE_URL", url),
+                ("MCP_SURREALDB_CONNECT_TIMEOUT", "0"),
             ],
         );
         assert_one_line_error(&output, &["MCP_OAUTH_STORAGE_URL", url, "surrealkv://PATH"]);
@@ -390,7 +545,7 @@ fn the_oidc_authenticator_names_the_setting_it_lacks() {
     let output = memory(&["plugins"], &[]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        text.contains("authenticator oidc:") && text.contains("MCP_OIDC_ALLOWED_GROUPS"),
+        text.contains("authenticator  oidc") && text.contains("MCP_OIDC_ALLOWED_GROUPS"),
         "{text}"
     );
 }

@@ -141,3 +141,108 @@ async fn flow(base: &str) -> Vec<String> {
     assert_eq!(by_query.status(), reqwest::StatusCode::OK);
     vec![secret, code, access, refresh, second, key]
 }
+
+/// Starts `memory server --http` on a free port with `env`, and returns it with its base URL.
+fn start(env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_memory"));
+    command
+        .args(["server", "--http"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MCP_HTTP_PORT", "0")
+        .env("MCP_OAUTH_STORAGE_BACKEND", "memory")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("the server starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        if let Some(address) = line.trim().strip_prefix("listening  ") {
+            let address = address.to_owned();
+            // Keep reading: a closed pipe would stop the server at its next line.
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            return (child, address);
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server printed no address");
+}
+
+/// One registration request as a proxy forwards it, naming the client in `X-Forwarded-For`.
+fn register_through_a_proxy(base: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/oauth/register"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .header("x-request-id", "proxy-req-42")
+            .header("user-agent", "claude-code/2.1")
+            .json(&serde_json::json!({"redirect_uris": ["http://127.0.0.1:4000/cb"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        assert_eq!(response.headers()["x-request-id"], "proxy-req-42");
+    });
+}
+
+/// The JSON log line of the registration request in `path`, waiting briefly for it.
+fn registration_line(path: &std::path::Path) -> serde_json::Value {
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let found = text
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("each line is JSON"))
+            .find(|line| line["path"] == "/oauth/register");
+        if let Some(line) = found {
+            return line;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no log line for the registration in {}", path.display());
+}
+
+#[test]
+fn json_logs_name_the_client_a_trusted_proxy_forwarded() {
+    let dir = std::env::temp_dir().join(format!("memory-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let trusted = dir.join("trusted.log");
+    let (mut child, base) = start(&[
+        ("MCP_LOG_FORMAT", "json"),
+        ("MCP_LOG_FILE", trusted.to_str().unwrap()),
+        ("MCP_TRUSTED_PROXIES", "127.0.0.1,::1"),
+    ]);
+    register_through_a_proxy(&base);
+    let line = registration_line(&trusted);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(line["target"], "oauth", "{line}");
+    assert_eq!(line["client"], "203.0.113.7", "{line}");
+    assert_eq!(line["user_agent"], "claude-code/2.1", "{line}");
+    assert_eq!(line["status"], 201, "{line}");
+    assert_eq!(line["span"]["id"], "proxy-req-42", "{line}");
+
+    // From a peer that is not a listed proxy, the header is the caller's claim and is ignored.
+    let untrusted = dir.join("untrusted.log");
+    let (mut child, base) = start(&[
+        ("MCP_LOG_FORMAT", "json"),
+        ("MCP_LOG_FILE", untrusted.to_str().unwrap()),
+        ("MCP_TRUSTED_PROXIES", "10.0.0.0/8"),
+    ]);
+    register_through_a_proxy(&base);
+    let line = registration_line(&untrusted);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(line["client"], "127.0.0.1", "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -27,7 +27,9 @@ pub use consent::ConsentSeal;
 pub use documents::{ClientDocuments, DocumentFetcher, FetchedDocument};
 pub use grants::revoke_stored_grant;
 pub use id_jag::{ID_JAG_PROFILE, ID_JAG_TYPE, TrustedIssuer};
-pub use register::{RegisteredClient, Registrar, RegistrationRequest, prune_unused_clients};
+pub use register::{
+    RegisteredClient, Registrar, RegistrationRequest, delete_stored_client, prune_unused_clients,
+};
 pub use revoke::{Introspection, Introspector, TokenHint};
 pub use session::{SessionClaim, SessionSeal};
 pub use token::{Grant, TokenRequest, TokenResponse};

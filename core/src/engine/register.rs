@@ -1,13 +1,14 @@
 //! Dynamic client registration (RFC 7591).
 
 use super::{AuthorizationServer, ClientAssertions};
+use crate::UnixTime;
 use crate::error::{Error, OAuthError};
 use crate::model::{
     ApplicationType, AuthMethod, Client, ClientId, ClientKeys, ClientProfile, GrantType,
     RedirectUri, Scope, ScopeSet,
 };
 use crate::secret::Secret;
-use crate::store::ClientStore;
+use crate::store::{ClientStore, Storage};
 
 /// Most redirect URIs one client may register.
 const MAX_REDIRECT_URIS: usize = 20;
@@ -300,16 +301,37 @@ impl AuthorizationServer {
     /// and its access tokens until the longest of them would have expired. Deleting a client that
     /// is already gone succeeds.
     pub async fn delete_client(&self, client: &Client) -> Result<(), OAuthError> {
-        self.storage.revoke_client_tokens(&client.client_id).await?;
-        let key = deleted_client_key(client.client_id.as_str());
-        let until = self.clock.now() + self.config.access_token_ttl;
-        self.storage.revoke_access(&key, until).await?;
-        self.revocations.put(key, true, until);
+        let now = self.clock.now();
+        let ttl = self.config.access_token_ttl;
+        delete_stored_client(self.storage.as_ref(), &client.client_id, now, ttl).await?;
+        self.revocations.put(
+            deleted_client_key(client.client_id.as_str()),
+            true,
+            now + ttl,
+        );
         self.verified.clear();
-        self.storage.delete_client(&client.client_id).await?;
         self.clients.forget(&client.client_id);
         Ok(())
     }
+}
+
+/// Deletes the client `id` from `storage` at `now` (the engine's
+/// [`delete_client`](AuthorizationServer::delete_client), and `memory clients revoke` beside a
+/// server): its refresh tokens are revoked, its access tokens listed as revoked for
+/// `access_token_ttl` seconds (the longest any of them lives), then the registration removed.
+/// Returns `false` when there was no such client.
+pub async fn delete_stored_client(
+    storage: &dyn Storage,
+    id: &ClientId,
+    now: UnixTime,
+    access_token_ttl: i64,
+) -> crate::Result<bool> {
+    // Tokens first: a failure after them leaves the client listed, to be removed again.
+    storage.revoke_client_tokens(id).await?;
+    storage
+        .revoke_access(&deleted_client_key(id.as_str()), now + access_token_ttl)
+        .await?;
+    storage.delete_client(id).await
 }
 
 /// Removes from `store` the registered clients that never completed a grant within `ttl` seconds

@@ -3,11 +3,17 @@
 use mcp_oauth_core::schemars::JsonSchema;
 use serde::Deserialize;
 
-/// Settings read by the PASETO signers.
+/// Settings read by `paseto-v4-public`: none, its Ed25519 keys are generated and kept in the key
+/// ring (`memory keys rotate` makes a new one).
+#[derive(Default, Deserialize, JsonSchema)]
+#[schemars(crate = "mcp_oauth_core::schemars")]
+pub struct PublicConfig {}
+
+/// Settings read by `paseto-v4-local`.
 #[derive(Default, Deserialize, JsonSchema)]
 #[schemars(crate = "mcp_oauth_core::schemars")]
 pub struct PasetoConfig {
-    /// `paseto-v4-local` only: the symmetric key as a PASERK (`k4.local.…`), for sharing it with
+    /// The symmetric key as a PASERK (`k4.local.…`), for sharing it with
     /// resource servers elsewhere. When unset, a key is generated once and kept in the key ring.
     #[serde(rename = "MCP_OAUTH_PASETO_LOCAL_KEY")]
     pub local_key: Option<String>,

@@ -5,7 +5,7 @@ mod config;
 mod error;
 mod signer;
 
-pub use config::PasetoConfig;
+pub use config::{PasetoConfig, PublicConfig};
 pub use signer::{PasetoSigner, Purpose};
 
 use std::sync::Arc;
@@ -55,7 +55,7 @@ mcp_oauth_core::inventory::submit! {
     SignerPlugin {
         name: PUBLIC_NAME,
         summary: "PASETO v4.public (Ed25519): public keys at /oauth/jwks.json as JWK and PASERK",
-        config_schema: || mcp_oauth_core::schemars::schema_for!(PasetoConfig),
+        config_schema: || mcp_oauth_core::schemars::schema_for!(PublicConfig),
         configured_key: SignerPlugin::no_configured_key,
         generate_key: generate_public_key,
         signer: public_signer,

@@ -5,7 +5,7 @@ mod error;
 mod schema;
 mod store;
 
-pub use config::{DEFAULT_URL, SurrealConfig};
+pub use config::SurrealConfig;
 pub use store::SurrealStorage;
 
 use std::sync::Arc;
@@ -14,19 +14,31 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mcp_oauth_core::registry::{BoxFuture, StoragePlugin};
 use mcp_oauth_core::{Error, PluginSettings, Result, Storage};
 use serde_json::json;
+use surrealdb::Surreal;
+use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 
 /// The name deployers choose this plugin by.
 pub const NAME: &str = "surrealdb";
 /// How often expired codes and refresh tokens are deleted.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
-/// Longest wait for the database at start.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// What surrealkv says when another process holds an embedded database.
+const LOCKED: &str = "already locked";
+/// What the operator is told then.
+const IN_USE: &str = "is in use by a running server: stop it or use the HTTP endpoint";
+/// Pause between attempts to reach a SurrealDB server that is not up yet.
+const CONNECT_RETRY: Duration = Duration::from_millis(500);
 
 impl SurrealStorage {
     /// Connects to (or opens) the database `config` names and brings its schema up to date.
     pub async fn connect(config: SurrealConfig) -> Result<Self> {
-        let url = config.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned());
+        let Some(url) = config.url.clone() else {
+            return Err(Error::Config {
+                variable: "MCP_OAUTH_STORAGE_URL".into(),
+                got: "unset".into(),
+                expected: "surrealkv://PATH, mem:// or ws://HOST:PORT".into(),
+            });
+        };
         let unusable = |why: String| Error::Config {
             variable: "MCP_OAUTH_STORAGE_URL".into(),
             got: url.clone(),
@@ -34,8 +46,7 @@ impl SurrealStorage {
                 "surrealkv://PATH, mem:// or ws://HOST:PORT of a reachable SurrealDB ({why})"
             ),
         };
-        let embedded_path = url.strip_prefix("surrealkv://");
-        if let Some(path) = embedded_path {
+        if let Some(path) = config.embedded_path() {
             std::fs::create_dir_all(path)
                 .map_err(|e| unusable(format!("cannot create {path}: {e}")))?;
         } else if url.starts_with("wss://") {
@@ -48,13 +59,14 @@ impl SurrealStorage {
         } else if !(url.starts_with("mem://") || url.starts_with("ws://")) {
             return Err(unusable("an unknown scheme".into()));
         }
-        let db = tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            surrealdb::engine::any::connect(url.as_str()),
-        )
-        .await
-        .map_err(|_| unusable("no answer within 10 s".into()))?
-        .map_err(|e| unusable(e.to_string()))?;
+        let db = connect_patiently(&url, config.connect_timeout()?)
+            .await
+            .map_err(|why| match config.embedded_path() {
+                Some(path) if why.contains(LOCKED) => {
+                    Error::storage(format!("the database at {path} {IN_USE}"))
+                }
+                _ => unusable(why),
+            })?;
         if let (Some(username), Some(password)) = (config.user.clone(), config.pass.clone()) {
             db.signin(Root { username, password })
                 .await
@@ -138,9 +150,42 @@ impl SurrealStorage {
     }
 }
 
+/// Opens `url`. A SurrealDB server (`ws://`) that refuses or does not answer is tried again
+/// until `patience` has passed, since a compose file or a service manager may start it at the
+/// same time as this server; the embedded engines answer at once or never.
+async fn connect_patiently(
+    url: &str,
+    patience: Duration,
+) -> std::result::Result<Surreal<Any>, String> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut waiting = false;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let attempt = tokio::time::timeout(
+            left.max(CONNECT_RETRY),
+            surrealdb::engine::any::connect(url),
+        );
+        let error = match attempt.await {
+            Ok(Ok(db)) => return Ok(db),
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "no answer".to_owned(),
+        };
+        let retry =
+            url.starts_with("ws://") && tokio::time::Instant::now() + CONNECT_RETRY < deadline;
+        if !retry {
+            return Err(format!("{error}, after waiting {} s", patience.as_secs()));
+        }
+        if !waiting {
+            tracing::warn!(target: "storage", url, %error, "the SurrealDB server is not answering yet; trying again for up to {} s", patience.as_secs());
+            waiting = true;
+        }
+        tokio::time::sleep(CONNECT_RETRY).await;
+    }
+}
+
 fn open(settings: PluginSettings) -> BoxFuture<Result<Arc<dyn Storage>>> {
     Box::pin(async move {
-        let config: SurrealConfig = settings.parse()?;
+        let config = SurrealConfig::from_settings(&settings)?;
         let storage = Arc::new(SurrealStorage::connect(config).await?);
         // The sweeper holds the storage weakly: when the server drops it, the database closes (and
         // an embedded directory is released) and the sweeper ends.

@@ -49,14 +49,14 @@ impl Team {
     async fn users(&self, args: &[&str], password: &str) -> Result<String, mcp_oauth_core::Error> {
         let mut argv = vec!["memory", "users", "--oauth-storage-backend", "surrealdb"];
         argv.extend_from_slice(args);
-        let Command::Users { action, settings } = Cli::try_parse_from(argv).unwrap().command else {
+        let Command::Users { action, storage } = Cli::try_parse_from(argv).unwrap().command else {
             unreachable!("the users subcommand was given");
         };
         for _ in 0..50 {
             let password = password.to_owned();
             let outcome = mcp_oauth_server::users::run(
                 action.clone(),
-                &settings,
+                &storage,
                 self.settings(),
                 move || Ok(password),
                 START,
@@ -64,7 +64,7 @@ impl Team {
             .await;
             match outcome {
                 // The previous command or server may still be closing the directory.
-                Err(error) if error.to_string().contains("already locked") => {
+                Err(error) if error.to_string().contains("in use by a running server") => {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 done => return done,

@@ -341,3 +341,116 @@ async fn a_record_this_version_cannot_read_is_a_500_logged_once_with_its_cause_a
         "{replaced}"
     );
 }
+
+/// `memory clients` beside a running deployment on a SurrealDB server, as an operator types it:
+/// `list` and `show` name the registration (never its secret), `revoke` removes it, and the
+/// running server refuses its tokens within the revocation check's few seconds.
+#[tokio::test]
+async fn the_cli_lists_shows_and_revokes_clients_of_a_running_deployment() {
+    let Some(database) = SurrealServer::start() else {
+        return;
+    };
+    let server = replica(&database).await;
+    let client_id = server
+        .register_public(
+            "http://localhost:5000/callback",
+            &["authorization_code", "refresh_token"],
+        )
+        .await;
+    let tokens = server
+        .public_code_flow(&client_id, "http://localhost:5000/callback", None)
+        .await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server
+            .get_with_token("/api/memories", &access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let clients = |args: &[&str]| {
+        let mut argv = vec!["memory", "clients", "--oauth-storage-backend", "surrealdb"];
+        argv.extend_from_slice(args);
+        let mcp_oauth_server::Command::Clients {
+            action,
+            storage,
+            signer,
+            hygiene,
+        } = <mcp_oauth_server::Cli as clap::Parser>::try_parse_from(argv)
+            .expect("valid arguments")
+            .command
+        else {
+            unreachable!("the clients subcommand was given");
+        };
+        let mut settings = PluginSettings::default();
+        settings.set("MCP_OAUTH_STORAGE_URL", database.url());
+        settings.set("MCP_SURREALDB_USER", "root");
+        settings.set("MCP_SURREALDB_PASS", "root");
+        settings.set("MCP_SURREALDB_NS", "mcp");
+        settings.set("MCP_SURREALDB_DB", "replicas");
+        let now = mcp_oauth_core::Clock::now(server.clock.as_ref());
+        async move {
+            let settings_ref = mcp_oauth_server::clients::ClientsSettings {
+                storage: &storage,
+                signer: &signer,
+                hygiene: &hygiene,
+            };
+            mcp_oauth_server::clients::run(action, settings_ref, settings, now).await
+        }
+    };
+
+    let listed = clients(&["list"]).await.expect("the list");
+    assert!(listed.starts_with("client_id\tname\t"), "{listed}");
+    let row = listed
+        .lines()
+        .find(|line| line.starts_with(&client_id))
+        .unwrap_or_else(|| panic!("{client_id} missing from {listed}"));
+    assert!(
+        row.contains("\tnone\thttp://localhost:5000/callback\t"),
+        "{row}"
+    );
+
+    let shown: Value = serde_json::from_str(&clients(&["show", &client_id]).await.unwrap())
+        .expect("show prints JSON");
+    assert_eq!(shown["client_id"], client_id.as_str());
+    assert_eq!(shown["has_secret"], false);
+    assert!(shown.get("secret_hash").is_none() && shown.get("registration_token_hash").is_none());
+
+    let unknown = clients(&["show", "no-such-client"]).await.unwrap_err();
+    assert!(
+        unknown.to_string().contains("memory clients list"),
+        "{unknown}"
+    );
+
+    let revoked = clients(&["revoke", &client_id]).await.expect("revoked");
+    assert_eq!(
+        revoked,
+        format!("removed client {client_id}: its tokens stop working\n")
+    );
+    assert!(
+        clients(&["revoke", &client_id]).await.is_err(),
+        "already gone"
+    );
+
+    // The running server checks revocations every few seconds: move its clock past that.
+    server.clock.advance(10);
+    assert_eq!(
+        server
+            .get_with_token("/api/memories", &access)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Unknown client (401) or revoked token (400), depending on whether the server still
+    // remembers the registration: either way no new tokens.
+    let refused = refresh(&server, &refresh_token, &client_id).await;
+    let status = refused.status();
+    let body: Value = refused.json().await.expect("a JSON error");
+    assert!(
+        (status == StatusCode::UNAUTHORIZED && body["error"] == "invalid_client")
+            || (status == StatusCode::BAD_REQUEST && body["error"] == "invalid_grant"),
+        "{status} {body}"
+    );
+}
