@@ -349,6 +349,37 @@ fn settings_nothing_reads_are_warned_about_at_start() {
     }
 }
 
+/// A start refused for a bad setting leaves nothing behind: no data directory, no database.
+#[cfg(all(feature = "signer-hs256", feature = "store-surrealdb"))]
+#[test]
+fn a_refused_start_creates_nothing() {
+    let dir = std::env::temp_dir().join(format!("mcp-cli-refused-{}", std::process::id()));
+    let output = memory(
+        &["server", "--http"],
+        &[
+            ("MCP_OAUTH_STORAGE_BACKEND", "surrealdb"),
+            ("MCP_DATA_DIR", dir.to_str().unwrap()),
+            ("MCP_OAUTH_SIGNER", "hs256"),
+            ("MCP_OAUTH_SECRET_KEY", "too-short"),
+        ],
+    );
+    assert_one_line_error(&output, &["MCP_OAUTH_SECRET_KEY"]);
+    assert!(!dir.exists(), "{} was created", dir.display());
+    // A command beside the server refuses a directory without a database rather than making one.
+    let output = memory(
+        &["keys", "list"],
+        &[
+            ("MCP_OAUTH_STORAGE_BACKEND", "surrealdb"),
+            ("MCP_DATA_DIR", dir.to_str().unwrap()),
+        ],
+    );
+    assert_one_line_error(
+        &output,
+        &["MCP_DATA_DIR", "the directory of a server's database"],
+    );
+    assert!(!dir.exists(), "{} was created", dir.display());
+}
+
 #[cfg(feature = "signer-hs256")]
 #[test]
 fn short_hs256_key_is_refused() {

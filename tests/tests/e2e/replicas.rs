@@ -454,3 +454,39 @@ async fn the_cli_lists_shows_and_revokes_clients_of_a_running_deployment() {
         "{status} {body}"
     );
 }
+
+/// A replica started before its SurrealDB server (as a compose file starts both at once) waits
+/// for it instead of stopping at the first refusal, and serves once it answers.
+#[tokio::test]
+async fn a_replica_started_before_its_database_waits_for_it() {
+    let Some(mut database) = SurrealServer::start() else {
+        return;
+    };
+    database.kill();
+    let url = database.url();
+    let starting = tokio::spawn(async move {
+        let mut settings = PluginSettings::default();
+        settings.set("MCP_OAUTH_STORAGE_URL", url);
+        settings.set("MCP_SURREALDB_USER", "root");
+        settings.set("MCP_SURREALDB_PASS", "root");
+        settings.set("MCP_SURREALDB_CONNECT_TIMEOUT", "20");
+        TestServer::start_with(&["--oauth-storage-backend", "surrealdb"], settings).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(!starting.is_finished(), "the replica is still waiting");
+    // Kept until the end of the test: dropping it stops the database.
+    let _database = tokio::task::spawn_blocking(move || {
+        database.resume();
+        database
+    })
+    .await
+    .unwrap();
+    let server = starting
+        .await
+        .unwrap()
+        .unwrap_or_else(|error| panic!("the replica did not start: {error}"));
+    let client = server
+        .register_public("http://localhost/callback", &["authorization_code"])
+        .await;
+    assert!(!client.is_empty());
+}
