@@ -33,7 +33,8 @@ pub use settings::PluginSettings;
 pub use signer::{Expectations, TokenSigner};
 pub use signing::Signing;
 pub use store::{
-    AccountStore, ClientStore, ConsentStore, GrantStore, KeyStore, MemoryStore, Storage, TokenStore,
+    AccountStore, AuditStore, ClientStore, ConsentStore, GrantStore, KeyStore, MemoryStore,
+    Storage, TokenStore,
 };
 
 // Plugin crates re-use these so their versions always match the registry's.

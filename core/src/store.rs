@@ -1,4 +1,4 @@
-//! The storage roles. Each is a small object-safe async trait; a backend implements all seven and so
+//! The storage roles. Each is a small object-safe async trait; a backend implements all eight and so
 //! is a [`Storage`]. One-shot semantics (a code is taken once, a refresh token rotates once) are part
 //! of each contract and of the conformance suite (`testkit::storage`), never left to callers.
 //!
@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::error::Result;
 use crate::model::{
-    Account, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
+    Account, AuditEvent, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
     MemoryQuery, RefreshToken, ScoredMemory, TagCount,
 };
 use crate::secret::SecretHash;
@@ -159,13 +159,37 @@ pub trait ConsentStore: Send + Sync {
     async fn consents(&self, subject: Option<&str>) -> Result<Vec<Consent>>;
 }
 
+/// The audit trail: events appended in batches, read back from a time on.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends `events` (in their order), all or none. Events older than
+    /// [`AUDIT_RETENTION`](crate::model::AUDIT_RETENTION) may be dropped from then on.
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<()>;
+    /// At most `limit` events at or after `since`, oldest first, in the order appended.
+    async fn audit_since(&self, since: UnixTime, limit: usize) -> Result<Vec<AuditEvent>>;
+}
+
 /// A complete storage backend: every role.
 pub trait Storage:
-    ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore + AccountStore + ConsentStore
+    ClientStore
+    + GrantStore
+    + TokenStore
+    + KeyStore
+    + MemoryStore
+    + AccountStore
+    + ConsentStore
+    + AuditStore
 {
 }
 
 impl<T> Storage for T where
-    T: ClientStore + GrantStore + TokenStore + KeyStore + MemoryStore + AccountStore + ConsentStore
+    T: ClientStore
+        + GrantStore
+        + TokenStore
+        + KeyStore
+        + MemoryStore
+        + AccountStore
+        + ConsentStore
+        + AuditStore
 {
 }

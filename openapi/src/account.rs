@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use mcp_oauth_core::engine::{AuthorizationRequest, ClientDocuments};
-use mcp_oauth_core::model::{ClientId, Consent, Role, Scope};
+use mcp_oauth_core::model::{AuditKind, ClientId, Consent, Role, Scope};
 use mcp_oauth_core::{ErrorCode, OAuthError};
 use poem::Request;
 use poem::http::StatusCode;
@@ -367,6 +367,12 @@ impl AccountApi {
             ));
         }
         tracing::info!(%subject, client_id = %client, by = %actor, "grant revoked");
+        self.state.audit.note(AuditKind::TokenRevoked, |event| {
+            event
+                .client(client)
+                .subject(subject)
+                .detail(format!("grant, by {actor}"))
+        });
         Ok(())
     }
 

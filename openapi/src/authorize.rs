@@ -23,6 +23,7 @@ use crate::pages::sign_in_elsewhere_links;
 use crate::session::SignedIn;
 use crate::state::AppState;
 use crate::tags::ApiTags;
+use mcp_oauth_core::model::{AuditKind, OWNER};
 
 /// The parameters RFC 6749 §3.1 forbids repeating.
 const SINGLE_PARAMETERS: [&str; 8] = [
@@ -174,6 +175,12 @@ impl AuthorizeApi {
         };
         if self.state.auto_approve {
             self.state.metrics.authorization(Outcome::AutoApproved);
+            self.note(
+                AuditKind::ConsentAutomatic,
+                &validated,
+                OWNER,
+                "auto-approve",
+            );
             return self
                 .approve(&validated, &User::owner(""))
                 .await
@@ -189,6 +196,12 @@ impl AuthorizeApi {
                 .map_err(|e| self.state.fail(e))?
         {
             self.state.metrics.authorization(Outcome::Remembered);
+            self.note(
+                AuditKind::ConsentAutomatic,
+                &validated,
+                &signed_in.user.subject,
+                "remembered",
+            );
             tracing::info!(target: "oauth", client_id = %validated.client.client_id, subject = %signed_in.user.subject, "authorization approved: consent remembered");
             return self
                 .approve(&validated, &signed_in.user)
@@ -272,6 +285,10 @@ impl AuthorizeApi {
         match form.decision.as_str() {
             "deny" => {
                 self.state.metrics.authorization(Outcome::Denied);
+                let subject = signed_in
+                    .as_ref()
+                    .map_or("", |session| session.user.subject.as_str());
+                self.note(AuditKind::ConsentDenied, &validated, subject, "");
                 tracing::info!(target: "oauth", client_id = %validated.client.client_id, "authorization denied");
                 match self.state.engine.deny(&validated, signed_in.is_some()) {
                     Some(redirect) => Ok(AuthorizeResponse::SeeOther(redirect, cookie)),
@@ -285,6 +302,12 @@ impl AuthorizeApi {
             "approve" => match signed_in {
                 Some(session) => {
                     self.state.metrics.authorization(Outcome::Approved);
+                    self.note(
+                        AuditKind::ConsentApproved,
+                        &validated,
+                        &session.user.subject,
+                        "",
+                    );
                     tracing::info!(target: "oauth", client_id = %validated.client.client_id, subject = %session.user.subject, "authorization approved");
                     self.approve(&validated, &session.user)
                         .await
@@ -386,6 +409,22 @@ impl AuthorizeApi {
     }
 
     /// Issues the code for `validated`, approved by `user`.
+    /// Notes a consent decision about `validated` by `subject` in the audit trail, with the
+    /// scope asked for.
+    fn note(&self, kind: AuditKind, validated: &ValidatedAuthorization, subject: &str, how: &str) {
+        let detail = format!("{how} {}", validated.scope).trim().to_owned();
+        self.state.audit.note(kind, |event| {
+            let event = event
+                .client(validated.client.client_id.as_str())
+                .detail(detail);
+            if subject.is_empty() {
+                event
+            } else {
+                event.subject(subject)
+            }
+        });
+    }
+
     async fn approve(
         &self,
         validated: &ValidatedAuthorization,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::Registrar;
-use mcp_oauth_core::model::{Client, ClientId, Scope};
+use mcp_oauth_core::model::{AuditKind, Client, ClientId, Scope};
 use poem::http::StatusCode;
 use poem::{IntoResponse, Request, RequestBody};
 use poem_openapi::param::Path;
@@ -282,6 +282,11 @@ impl ClientsApi {
             .await
             .map_err(|e| self.state.fail(e))?;
         tracing::info!(client_id = %manager.client.client_id, "client deleted");
+        self.state.audit.note(AuditKind::ClientDeleted, |event| {
+            event
+                .client(manager.client.client_id.as_str())
+                .detail("RFC 7592")
+        });
         Ok(DeletedResponse::Deleted)
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mcp_oauth_core::keyring::KeyRing;
-use mcp_oauth_core::model::Scope;
+use mcp_oauth_core::model::{AuditKind, Scope};
 use mcp_oauth_core::{Error, OAuthError, TokenSigner as _};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -125,7 +125,16 @@ impl KeysApi {
                     .fail(OAuthError::invalid_request(error.to_string())),
                 other => self.state.fail(other),
             })?;
-        tracing::info!(signer = self.state.signing.name(), kid = %ring.current().map(|k| k.kid.as_str()).unwrap_or(""), "signing key rotated");
+        let kid = ring
+            .current()
+            .map(|key| key.kid.clone())
+            .unwrap_or_default();
+        tracing::info!(signer = self.state.signing.name(), %kid, "signing key rotated");
+        self.state.audit.note(AuditKind::KeyRotated, |event| {
+            event
+                .subject(auth.0.subject.as_str())
+                .detail(format!("{} {kid}", self.state.signing.name()))
+        });
         Ok(Json(KeyList::of(self.state.signing.name(), &ring, now)))
     }
 }

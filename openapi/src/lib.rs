@@ -7,6 +7,7 @@
 //! OAuth answers, and a panic catcher that still answers in JSON.
 
 mod account;
+pub mod audit;
 mod auth;
 mod authorize;
 pub mod client_address;

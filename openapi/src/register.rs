@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::{Registrar, RegistrationRequest};
-use mcp_oauth_core::model::{Client, ClientKeys, ClientProfile, Scope};
+use mcp_oauth_core::model::{AuditKind, Client, ClientKeys, ClientProfile, Scope};
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -269,6 +269,16 @@ impl RegisterApi {
             .map_err(|e| self.state.fail(e))?;
         self.state.metrics.registered();
         tracing::info!(target: "oauth", client_id = %registered.client.client_id, "client registered");
+        self.state.audit.note(AuditKind::ClientRegistered, |event| {
+            event.client(registered.client.client_id.as_str()).detail(
+                registered
+                    .client
+                    .profile
+                    .client_name
+                    .clone()
+                    .unwrap_or_default(),
+            )
+        });
         Ok(RegisterResponse::Created(
             Json(ClientInformation::of(
                 &registered.client,

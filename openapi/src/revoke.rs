@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::{Introspector, TokenHint};
-use mcp_oauth_core::model::{Client, Scope};
+use mcp_oauth_core::model::{AuditKind, Client, Scope};
 use poem::Request;
 use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -119,11 +119,15 @@ impl RevokeApi {
                     token,
                     TokenHint::parse(form.token_type_hint.as_deref()),
                 )
-                .await
+                .await?;
+            Ok::<_, OAuthError>(client.client_id)
         };
-        result.await.map_err(|e| self.state.fail(e))?;
+        let client_id = result.await.map_err(|e| self.state.fail(e))?;
         self.state.metrics.revoked();
-        tracing::info!(target: "oauth", client_id = form.client_id.as_deref().unwrap_or_default(), "token revoked");
+        tracing::info!(target: "oauth", %client_id, "token revoked");
+        self.state.audit.note(AuditKind::TokenRevoked, |event| {
+            event.client(client_id.as_str())
+        });
         Ok(RevokeResponse::Done)
     }
 

@@ -52,6 +52,8 @@ pub struct AppState {
     pub trusted_proxies: crate::client_address::TrustedProxies,
     /// What `GET /metrics` shows.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Who did what, kept in the storage (`memory audit`).
+    pub audit: crate::audit::AuditTrail,
 }
 
 impl AppState {

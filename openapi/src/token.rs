@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mcp_oauth_core::OAuthError;
 use mcp_oauth_core::engine::{Grant, TokenRequest};
-use mcp_oauth_core::model::GrantType;
+use mcp_oauth_core::model::{AuditKind, GrantType};
 use mcp_oauth_core::secret::Secret;
 use poem::Request;
 use poem_openapi::payload::{Form, Json};
@@ -119,6 +119,17 @@ impl TokenApi {
             .metrics
             .token_issued(grant_type.as_str(), self.state.signing.name());
         tracing::info!(target: "oauth", grant_type = grant_type.as_str(), %client_id, scope = %issued.scope, refresh = issued.refresh_token.is_some(), "token issued");
+        let kind = if grant_type == GrantType::RefreshToken {
+            AuditKind::TokenRefreshed
+        } else {
+            AuditKind::TokenIssued
+        };
+        self.state.audit.note(kind, |event| {
+            event
+                .client(client_id.as_str())
+                .subject(issued.subject.as_str())
+                .detail(format!("{} {}", grant_type.as_str(), issued.scope))
+        });
         if let Some(fault) = &issued.bookkeeping_fault {
             crate::error::log_fault(fault);
         }

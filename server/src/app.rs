@@ -14,6 +14,7 @@ use mcp_oauth_core::{
     AuthorizationServer, Clock, EngineConfig, Error, KeyStore, MemoryService, PluginSettings,
     Signing, Storage, UnixTime,
 };
+use mcp_oauth_openapi::audit::AuditTrail;
 use mcp_oauth_openapi::metrics::Metrics;
 use mcp_oauth_openapi::{
     AppState, Challenge, CorsOrigins, FailureBudget, RateLimit, Site, register_swagger_client,
@@ -228,6 +229,7 @@ impl App {
                 .filter(|token| !token.is_empty())
                 .map(|token| Secret::new(token).hash()),
         ));
+        let audit_store: Arc<dyn mcp_oauth_core::AuditStore> = storage.clone();
         let state = Arc::new(AppState {
             engine,
             memories: Arc::new(
@@ -256,6 +258,7 @@ impl App {
             site,
             metrics,
             trusted_proxies: settings.trusted_proxies.clone().unwrap_or_default(),
+            audit: AuditTrail::start(audit_store, clock.clone()),
         });
         let mcp_shutdown = CancellationToken::new();
         let mcp = crate::mcp::endpoint(state.clone(), mcp_shutdown.clone());

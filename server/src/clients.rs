@@ -2,7 +2,7 @@
 //! beside a running server (which picks a removal up as it does a deletion through RFC 7592).
 
 use mcp_oauth_core::engine::{delete_stored_client, prune_unused_clients};
-use mcp_oauth_core::model::{Client, ClientId};
+use mcp_oauth_core::model::{AuditEvent, AuditKind, Client, ClientId};
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
 use crate::app::{Existing, open_persistent_storage, setting};
@@ -50,6 +50,10 @@ pub async fn run(
             let ttl = settings.signer.access_token_expire_minutes * 60;
             let id = ClientId::new(client_id.as_str());
             if delete_stored_client(storage.as_ref(), &id, now, ttl).await? {
+                let event = AuditEvent::new(AuditKind::ClientDeleted, now)
+                    .client(client_id.as_str())
+                    .detail("memory clients revoke");
+                storage.append_audit(&[event]).await?;
                 Ok(format!(
                     "removed client {client_id}: its tokens stop working\n"
                 ))

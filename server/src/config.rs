@@ -118,6 +118,16 @@ pub enum Command {
         #[command(flatten)]
         storage: StorageSettings,
     },
+    /// The audit trail in the configured storage: registrations, consent decisions, tokens
+    /// issued and refreshed, revocations and key rotations, oldest first.
+    Audit {
+        /// How far back: `24h` (default), `90m`, `7d`.
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        since: i64,
+        /// Where the data lives.
+        #[command(flatten)]
+        storage: StorageSettings,
+    },
     /// Configuration helpers.
     Config {
         /// What to print.

@@ -1,7 +1,7 @@
 //! `memory grants list|revoke`: what people approved for clients, in the configured storage.
 
 use mcp_oauth_core::engine::revoke_stored_grant;
-use mcp_oauth_core::model::ClientId;
+use mcp_oauth_core::model::{AuditEvent, AuditKind, ClientId};
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
 use crate::app::{Existing, open_persistent_storage, setting};
@@ -49,6 +49,11 @@ pub async fn run(
         GrantsCommand::Revoke { subject, client_id } => {
             let client = ClientId::new(client_id.as_str());
             if revoke_stored_grant(storage.as_ref(), &subject, &client, now).await? {
+                let event = AuditEvent::new(AuditKind::TokenRevoked, now)
+                    .client(client_id.as_str())
+                    .subject(subject.as_str())
+                    .detail("grant, by memory grants revoke");
+                storage.append_audit(&[event]).await?;
                 Ok(format!("revoked the grant of {subject} to {client_id}\n"))
             } else {
                 Err(setting(

@@ -6,6 +6,7 @@
 //! rotate that server with `POST /oauth/keys/rotate` (admin) instead.
 
 use mcp_oauth_core::keyring::KeyRing;
+use mcp_oauth_core::model::{AuditEvent, AuditKind};
 use mcp_oauth_core::{Error, PluginSettings, UnixTime};
 
 use crate::app::{Existing, open_persistent_storage, start_signing};
@@ -25,9 +26,19 @@ pub async fn run(
         Existing::Required,
     )
     .await?;
-    let signing = start_signing(signer, plugin_settings, storage, now).await?;
+    let signing = start_signing(signer, plugin_settings, storage.clone(), now).await?;
     let ring = match action {
-        KeysCommand::Rotate => signing.rotate(now).await?,
+        KeysCommand::Rotate => {
+            let ring = signing.rotate(now).await?;
+            let kid = ring
+                .current()
+                .map(|key| key.kid.as_str())
+                .unwrap_or_default();
+            let event = AuditEvent::new(AuditKind::KeyRotated, now)
+                .detail(format!("{} {kid}, by memory keys rotate", signing.name()));
+            storage.append_audit(&[event]).await?;
+            ring
+        }
         KeysCommand::List => signing.ring(),
     };
     Ok(listing(signing.name(), &ring, now))

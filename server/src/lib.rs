@@ -2,6 +2,7 @@
 //! `main.rs` is a thin shell over this library, which the end-to-end tests drive directly.
 
 pub mod app;
+pub mod audit;
 pub mod clients;
 pub mod config;
 pub mod documents;

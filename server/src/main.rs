@@ -69,6 +69,9 @@ fn main() -> ExitCode {
                 now,
             )
         }),
+        Command::Audit { since, storage } => offline_command(|now| {
+            mcp_oauth_server::audit::run(since, &storage, PluginSettings::from_env(), now)
+        }),
         Command::Grants { action, storage } => offline_command(|now| {
             mcp_oauth_server::grants::run(action, &storage, PluginSettings::from_env(), now)
         }),

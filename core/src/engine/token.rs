@@ -83,6 +83,8 @@ pub struct TokenResponse {
     pub refresh_token: Option<Secret>,
     /// The id (`jti`) of the access token, for revocation.
     pub access_jti: String,
+    /// Whom the tokens name (`sub`).
+    pub subject: String,
     /// A fault met after the tokens were issued, while recording the client's first use: the
     /// tokens stand (failing the request would spend the code for nothing, and its retry would
     /// revoke them), the record is tried again at the client's next token, and the fault is for
@@ -459,6 +461,7 @@ impl AuthorizationServer {
             scope,
             refresh_token: None,
             access_jti: claims.jti,
+            subject: claims.sub,
             bookkeeping_fault: None,
         })
     }

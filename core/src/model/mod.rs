@@ -1,6 +1,7 @@
 //! The domain model: newtypes for every protocol value and the records storage keeps.
 
 mod account;
+mod audit;
 mod claims;
 mod client;
 mod grant;
@@ -10,6 +11,7 @@ mod redirect;
 mod scope;
 
 pub use account::{Account, Consent, MAX_ACCOUNT_NAME, OWNER, Role};
+pub use audit::{AUDIT_RETENTION, AuditEvent, AuditKind};
 pub use claims::AccessClaims;
 pub use client::{
     ApplicationType, AuthMethod, Client, ClientId, ClientKeys, ClientProfile, GrantType,

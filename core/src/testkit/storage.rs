@@ -25,6 +25,52 @@ pub async fn run(storage: &dyn Storage) {
     accounts(storage).await;
     consents(storage).await;
     grant_tokens(storage).await;
+    audit(storage).await;
+}
+
+/// Audit events come back from a time on, in the order appended (also within one second and
+/// across batches), with every field, at most `limit` of them.
+async fn audit(storage: &dyn Storage) {
+    use crate::model::{AuditEvent, AuditKind};
+    assert!(
+        storage
+            .audit_since(0, 10)
+            .await
+            .expect("an empty trail")
+            .is_empty()
+    );
+    let first = vec![
+        AuditEvent::new(AuditKind::ClientRegistered, NOW - 10).client("client-a"),
+        AuditEvent::new(AuditKind::ConsentApproved, NOW)
+            .client("client-a")
+            .subject("alice"),
+        AuditEvent::new(AuditKind::TokenIssued, NOW)
+            .client("client-a")
+            .subject("alice")
+            .detail("authorization_code read write «test»"),
+    ];
+    storage.append_audit(&first).await.expect("append a batch");
+    storage.append_audit(&[]).await.expect("an empty batch");
+    let second = vec![AuditEvent::new(AuditKind::TokenRefreshed, NOW).client("client-a")];
+    storage.append_audit(&second).await.expect("append another");
+    let all = storage.audit_since(0, 100).await.expect("read the trail");
+    let expected: Vec<_> = first.iter().chain(&second).cloned().collect();
+    assert_eq!(all, expected, "every event, in the order appended");
+    let recent = storage
+        .audit_since(NOW, 100)
+        .await
+        .expect("read from a time");
+    assert_eq!(
+        recent,
+        expected[1..].to_vec(),
+        "only events at or after `since`"
+    );
+    let two = storage.audit_since(NOW, 2).await.expect("read a page");
+    assert_eq!(
+        two,
+        expected[1..3].to_vec(),
+        "at most `limit`, oldest first"
+    );
 }
 
 fn client(id: &str) -> Client {

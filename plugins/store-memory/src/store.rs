@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use mcp_oauth_core::model::{
-    Account, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
+    Account, AuditEvent, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
     MemoryQuery, RefreshState, RefreshToken, ScoredMemory, TagCount, owned_by, relevance,
 };
 use mcp_oauth_core::secret::SecretHash;
 use mcp_oauth_core::{
-    AccountStore, ClientStore, ConsentStore, Error, GrantStore, KeyStore, MemoryStore, Result,
-    TokenStore, UnixTime, async_trait,
+    AccountStore, AuditStore, ClientStore, ConsentStore, Error, GrantStore, KeyStore, MemoryStore,
+    Result, TokenStore, UnixTime, async_trait,
 };
 use parking_lot::Mutex;
 
@@ -76,7 +76,12 @@ pub struct InMemoryStorage {
     accounts: Mutex<BTreeMap<String, Account>>,
     /// Consents by subject, then client.
     consents: Mutex<BTreeMap<(String, ClientId), Consent>>,
+    /// The audit trail, oldest first, at most [`AUDIT_LIMIT`] events.
+    audit: Mutex<std::collections::VecDeque<AuditEvent>>,
 }
+
+/// Most audit events kept in memory: the oldest go first (about 200 bytes each).
+const AUDIT_LIMIT: usize = 100_000;
 
 /// How many independently locked parts a sharded table has.
 const SHARDS: usize = 64;
@@ -398,6 +403,27 @@ impl ConsentStore for InMemoryStorage {
             .lock()
             .values()
             .filter(|consent| subject.is_none_or(|wanted| consent.subject == wanted))
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl AuditStore for InMemoryStorage {
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<()> {
+        let mut audit = self.audit.lock();
+        audit.extend(events.iter().cloned());
+        let excess = audit.len().saturating_sub(AUDIT_LIMIT);
+        audit.drain(..excess);
+        Ok(())
+    }
+
+    async fn audit_since(&self, since: UnixTime, limit: usize) -> Result<Vec<AuditEvent>> {
+        let audit = self.audit.lock();
+        Ok(audit
+            .iter()
+            .filter(|event| event.at >= since)
+            .take(limit)
             .cloned()
             .collect())
     }

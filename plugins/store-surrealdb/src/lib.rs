@@ -112,7 +112,14 @@ impl SurrealStorage {
             });
         }
         // Each step is idempotent, so every start applies them all: an older database is upgraded.
-        for step in [schema::V1, schema::V2, schema::V3, schema::V4, schema::V5] {
+        for step in [
+            schema::V1,
+            schema::V2,
+            schema::V3,
+            schema::V4,
+            schema::V5,
+            schema::V6,
+        ] {
             self.run(step, Vec::new()).await?;
         }
         self.run(
@@ -136,14 +143,22 @@ impl SurrealStorage {
             .collect()
     }
 
-    /// Deletes expired codes and refresh tokens (they are never returned anyway).
+    /// Deletes expired codes and refresh tokens (they are never returned anyway), and audit
+    /// events past their retention.
     pub async fn sweep(&self, now: i64) -> Result<()> {
         self.run(
             "DELETE oauth_code WHERE expires_at <= $now RETURN NONE;
              DELETE oauth_refresh WHERE expires_at <= $now RETURN NONE;
                           DELETE oauth_revoked WHERE expires_at <= $now RETURN NONE;
-             DELETE oauth_code_use WHERE expires_at <= $now RETURN NONE;",
-            vec![("now", json!(now))],
+             DELETE oauth_code_use WHERE expires_at <= $now RETURN NONE;
+             DELETE oauth_audit WHERE at < $audit_before RETURN NONE;",
+            vec![
+                ("now", json!(now)),
+                (
+                    "audit_before",
+                    json!(now - mcp_oauth_core::model::AUDIT_RETENTION),
+                ),
+            ],
         )
         .await?;
         Ok(())

@@ -1,7 +1,7 @@
 //! The schema, defined at start, idempotently, and versioned.
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Every definition of version 1; each is idempotent (`IF NOT EXISTS`).
 pub const V1: &str = "
@@ -43,4 +43,10 @@ pub const V5: &str = "
 DEFINE TABLE IF NOT EXISTS oauth_account SCHEMALESS;
 DEFINE TABLE IF NOT EXISTS oauth_consent SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS oauth_consent_subject ON oauth_consent FIELDS doc.subject;
+";
+
+/// Version 6: the audit trail, found by time (`memory audit --since`), dropped after 90 days.
+pub const V6: &str = "
+DEFINE TABLE IF NOT EXISTS oauth_audit SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS oauth_audit_at ON oauth_audit FIELDS at;
 ";

@@ -6,13 +6,13 @@ use std::future::Future;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mcp_oauth_core::model::{
-    Account, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
+    Account, AuditEvent, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
     MemoryQuery, RefreshToken, ScoredMemory, TagCount,
 };
 use mcp_oauth_core::secret::SecretHash;
 use mcp_oauth_core::{
-    AccountStore, ClientStore, ConsentStore, Error, GrantStore, KeyStore, MemoryStore, Result,
-    TokenStore, UnixTime, async_trait,
+    AccountStore, AuditStore, ClientStore, ConsentStore, Error, GrantStore, KeyStore, MemoryStore,
+    Result, TokenStore, UnixTime, async_trait,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -565,6 +565,49 @@ impl ConsentStore for SurrealStorage {
             .collect::<Result<Vec<_>, _>>()?;
         consents.sort_by(|a, b| (&a.subject, &a.client_id).cmp(&(&b.subject, &b.client_id)));
         Ok(consents)
+    }
+}
+
+#[async_trait]
+impl AuditStore for SurrealStorage {
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // One transaction for the batch. Record ids `[batch time in ns, place in the batch]`
+        // keep the order appended: one process appends its batches one after another.
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos() as i64);
+        let events = events
+            .iter()
+            .enumerate()
+            .map(|(place, event)| Ok(json!({"key": [stamp, place], "doc": encode(event)?})))
+            .collect::<Result<Vec<_>>>()?;
+        self.run(
+            "BEGIN;
+             FOR $event IN $events {
+                 CREATE type::record('oauth_audit', $event.key)
+                     SET at = $event.doc.at, doc = $event.doc RETURN NONE;
+             };
+             COMMIT;",
+            vec![("events", Value::Array(events))],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_since(&self, since: UnixTime, limit: usize) -> Result<Vec<AuditEvent>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM oauth_audit WHERE at >= $since ORDER BY id LIMIT $limit;",
+                vec![("since", json!(since)), ("limit", json!(limit))],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| decode::<AuditEvent>("audit event", row).map_err(Error::from))
+            .collect()
     }
 }
 

@@ -490,3 +490,110 @@ async fn a_replica_started_before_its_database_waits_for_it() {
         .await;
     assert!(!client.is_empty());
 }
+
+/// The audit trail of a running deployment, read with `memory audit` as an operator would: each
+/// step of a client's life in order, naming the client and the person, never a token.
+#[tokio::test]
+async fn memory_audit_lists_what_happened_in_order_and_no_secret() {
+    let Some(database) = SurrealServer::start() else {
+        return;
+    };
+    let server = replica(&database).await;
+    let client_id = server
+        .register_public(
+            "http://localhost:5000/callback",
+            &["authorization_code", "refresh_token"],
+        )
+        .await;
+    let tokens = server
+        .public_code_flow(&client_id, "http://localhost:5000/callback", None)
+        .await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed: Value = refresh(&server, &refresh_token, &client_id)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let newest = refreshed["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_owned();
+    let revoked = server
+        .http
+        .post(server.url("/oauth/revoke"))
+        .form(&[
+            ("token", newest.as_str()),
+            ("client_id", client_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+
+    let audit = || {
+        let argv = [
+            "memory",
+            "audit",
+            "--oauth-storage-backend",
+            "surrealdb",
+            "--since",
+            "1h",
+        ];
+        let mcp_oauth_server::Command::Audit { since, storage } =
+            <mcp_oauth_server::Cli as clap::Parser>::try_parse_from(argv)
+                .expect("valid arguments")
+                .command
+        else {
+            unreachable!("the audit subcommand was given");
+        };
+        let mut settings = PluginSettings::default();
+        settings.set("MCP_OAUTH_STORAGE_URL", database.url());
+        settings.set("MCP_SURREALDB_USER", "root");
+        settings.set("MCP_SURREALDB_PASS", "root");
+        settings.set("MCP_SURREALDB_NS", "mcp");
+        settings.set("MCP_SURREALDB_DB", "replicas");
+        let now = mcp_oauth_core::Clock::now(server.clock.as_ref());
+        async move { mcp_oauth_server::audit::run(since, &storage, settings, now).await }
+    };
+    // The trail is written in batches behind the requests: wait for the last event.
+    let mut listing = String::new();
+    for _ in 0..50 {
+        listing = audit().await.expect("the audit listing");
+        if listing.contains("token_revoked") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kinds: Vec<&str> = listing
+        .lines()
+        .filter(|line| line.contains(&format!("client={client_id}")))
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "client_registered",
+            "consent_automatic",
+            "token_issued",
+            "token_refreshed",
+            "token_revoked"
+        ],
+        "{listing}"
+    );
+    let issued = listing
+        .lines()
+        .find(|line| line.contains("token_issued"))
+        .unwrap();
+    assert!(
+        issued.contains("subject=owner") && issued.contains("authorization_code"),
+        "{issued}"
+    );
+    for secret in [
+        tokens["access_token"].as_str().unwrap(),
+        refresh_token.as_str(),
+        newest.as_str(),
+        refreshed["access_token"].as_str().unwrap(),
+    ] {
+        assert!(!listing.contains(secret), "a token reached the audit trail");
+    }
+}
