@@ -466,6 +466,8 @@ pub async fn open_persistent_storage(
             ));
         }
     }
+    #[cfg(not(feature = "store-surrealdb"))]
+    let _ = existing;
     let (_, storage) = open_storage(settings, &plugin_settings).await?;
     Ok(storage)
 }
