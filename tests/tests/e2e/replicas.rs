@@ -17,13 +17,20 @@ async fn replica(database: &SurrealServer) -> TestServer {
     replica_with(database, &[]).await
 }
 
-async fn replica_with(database: &SurrealServer, flags: &[&str]) -> TestServer {
+/// The plugin settings that reach the replicas' database on `database`: what every replica,
+/// and every command run beside them, is given.
+fn database_settings(database: &SurrealServer) -> PluginSettings {
     let mut settings = PluginSettings::default();
     settings.set("MCP_OAUTH_STORAGE_URL", database.url());
     settings.set("MCP_SURREALDB_USER", "root");
     settings.set("MCP_SURREALDB_PASS", "root");
     settings.set("MCP_SURREALDB_NS", "mcp");
     settings.set("MCP_SURREALDB_DB", "replicas");
+    settings
+}
+
+async fn replica_with(database: &SurrealServer, flags: &[&str]) -> TestServer {
+    let settings = database_settings(database);
     let mut all = vec![
         "--oauth-storage-backend",
         "surrealdb",
@@ -384,12 +391,7 @@ async fn the_cli_lists_shows_and_revokes_clients_of_a_running_deployment() {
         else {
             unreachable!("the clients subcommand was given");
         };
-        let mut settings = PluginSettings::default();
-        settings.set("MCP_OAUTH_STORAGE_URL", database.url());
-        settings.set("MCP_SURREALDB_USER", "root");
-        settings.set("MCP_SURREALDB_PASS", "root");
-        settings.set("MCP_SURREALDB_NS", "mcp");
-        settings.set("MCP_SURREALDB_DB", "replicas");
+        let settings = database_settings(&database);
         let now = mcp_oauth_core::Clock::now(server.clock.as_ref());
         async move {
             let settings_ref = mcp_oauth_server::clients::ClientsSettings {
@@ -546,12 +548,7 @@ async fn memory_audit_lists_what_happened_in_order_and_no_secret() {
         else {
             unreachable!("the audit subcommand was given");
         };
-        let mut settings = PluginSettings::default();
-        settings.set("MCP_OAUTH_STORAGE_URL", database.url());
-        settings.set("MCP_SURREALDB_USER", "root");
-        settings.set("MCP_SURREALDB_PASS", "root");
-        settings.set("MCP_SURREALDB_NS", "mcp");
-        settings.set("MCP_SURREALDB_DB", "replicas");
+        let settings = database_settings(&database);
         let now = mcp_oauth_core::Clock::now(server.clock.as_ref());
         async move { mcp_oauth_server::audit::run(since, &storage, settings, now).await }
     };
