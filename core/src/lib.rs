@@ -7,6 +7,7 @@
 
 pub mod assertion;
 pub mod authenticator;
+pub mod backup;
 pub mod budget;
 pub mod clock;
 pub mod engine;
@@ -14,6 +15,7 @@ mod error;
 pub mod keyring;
 pub mod memories;
 pub mod model;
+pub mod observed;
 pub mod registry;
 pub mod secret;
 mod settings;

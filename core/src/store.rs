@@ -92,6 +92,11 @@ pub trait TokenStore: Send + Sync {
     /// record has not expired by `now`: of any number of concurrent calls for one key, on one
     /// replica or several, exactly one returns `true`.
     async fn use_once(&self, key: &str, expires_at: UnixTime, now: UnixTime) -> Result<bool>;
+    /// Every refresh token that has not expired by `now`, in whatever state (`memory backup`).
+    async fn refresh_tokens(&self, now: UnixTime) -> Result<Vec<RefreshToken>>;
+    /// Every access-token revocation still in force at `now`, as `(jti, expires_at)`
+    /// (`memory backup`).
+    async fn access_revocations(&self, now: UnixTime) -> Result<Vec<(String, UnixTime)>>;
 }
 
 /// Named key material that must survive restarts and be shared by replicas.
@@ -105,6 +110,8 @@ pub trait KeyStore: Send + Sync {
     /// Replaces the key under `name` with `new` if it is still `expected` (compare and swap);
     /// returns whether it was replaced. Of concurrent replacements of one value, one wins.
     async fn replace_key(&self, name: &str, expected: &[u8], new: &[u8]) -> Result<bool>;
+    /// Every stored key as `(name, value)`, by name (`memory backup`).
+    async fn keys(&self) -> Result<Vec<(String, Vec<u8>)>>;
 }
 
 /// The memories of the memory service.

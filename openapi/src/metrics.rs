@@ -59,6 +59,19 @@ struct FaultLabels {
     kind: &'static str,
 }
 
+/// A storage operation (the storage method's name).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
+}
+
+/// A failed storage operation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StorageErrorLabels {
+    operation: &'static str,
+    kind: &'static str,
+}
+
 /// How an authorization request ended, on `oauth_authorizations_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -99,6 +112,8 @@ pub struct Metrics {
     authorizations: Family<OutcomeLabels, Counter>,
     refusals: Family<RefusalLabels, Counter>,
     faults: Family<FaultLabels, Counter>,
+    storage_durations: Family<OperationLabels, Histogram>,
+    storage_errors: Family<StorageErrorLabels, Counter>,
     registrations: Counter,
     revocations: Counter,
     clients: Gauge,
@@ -109,6 +124,11 @@ pub struct Metrics {
 fn latency_histogram() -> Histogram {
     // 100 µs to about 3 s.
     Histogram::new(exponential_buckets(0.0001, 2.5, 12))
+}
+
+fn storage_histogram() -> Histogram {
+    // 10 µs (an in-memory map) to about 2.6 s (a database timing out).
+    Histogram::new(exponential_buckets(0.00001, 4.0, 10))
 }
 
 impl Metrics {
@@ -154,6 +174,20 @@ impl Metrics {
             "Internal faults behind 5xx answers, by kind (storage, storage_unavailable, signing, other)",
             faults.clone(),
         );
+        let storage_durations = Family::<OperationLabels, Histogram>::new_with_constructor(
+            storage_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "storage_operation_duration_seconds",
+            "Time the storage took, by operation (the storage method: take_code, rotate_refresh, …)",
+            storage_durations.clone(),
+        );
+        let storage_errors = Family::<StorageErrorLabels, Counter>::default();
+        registry.register(
+            "storage_errors",
+            "Storage operations that failed, by operation and kind (unavailable, storage)",
+            storage_errors.clone(),
+        );
         let registrations = Counter::default();
         registry.register(
             "oauth_registrations",
@@ -186,6 +220,8 @@ impl Metrics {
             authorizations,
             refusals,
             faults,
+            storage_durations,
+            storage_errors,
             registrations,
             revocations,
             clients,
@@ -292,6 +328,23 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+impl mcp_oauth_core::observed::StorageObserver for Metrics {
+    fn observed(&self, operation: &'static str, elapsed: Duration, failure: Option<&Error>) {
+        self.storage_durations
+            .get_or_create(&OperationLabels { operation })
+            .observe(elapsed.as_secs_f64());
+        // A conflict (a taken id) is an answer, not a fault.
+        let kind = match failure {
+            Some(Error::Unavailable { .. }) => "unavailable",
+            Some(Error::Storage { .. }) => "storage",
+            _ => return,
+        };
+        self.storage_errors
+            .get_or_create(&StorageErrorLabels { operation, kind })
+            .inc();
     }
 }
 

@@ -77,6 +77,25 @@ impl Area {
     }
 }
 
+/// How long clients and caches may keep a successful answer at `path`: discovery documents
+/// (RFC 8414 §3 and RFC 9728 §3 leave caching to HTTP) for five minutes, the key set for one,
+/// so that a rotated key reaches verifiers that do not refetch on an unknown `kid` within a
+/// minute. Everything else under OAuth is `no-store`.
+fn cacheable(path: &str, response: &Response) -> Option<&'static str> {
+    if !response.status().is_success() {
+        None
+    } else if path.starts_with("/.well-known/") || path.starts_with("/mcp/.well-known/") {
+        Some("public, max-age=300")
+    } else if path == JWKS_PATH {
+        Some("public, max-age=60")
+    } else {
+        None
+    }
+}
+
+/// The JSON Web Key Set's path.
+const JWKS_PATH: &str = "/oauth/jwks.json";
+
 /// The shared middleware around the routes.
 pub struct Shared<E> {
     inner: poem::middleware::CatchPanicEndpoint<E, ()>,
@@ -252,7 +271,8 @@ impl<E: Endpoint> Shared<E> {
             }
         }
         let area = Area::of(req.uri().path());
-        let path = req.uri().path();
+        let path = req.uri().path().to_owned();
+        let path = path.as_str();
         let person = (PERSON_PATHS.contains(&path) || path.starts_with(SIGN_IN_ELSEWHERE))
             && pages::accepts_html(&req);
         // RFC 6750 §2.3: an answer to a request with a credential in its URL is private.
@@ -267,6 +287,10 @@ impl<E: Endpoint> Shared<E> {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("no-store, private"),
             );
+        } else if let Some(policy) = cacheable(path, &response) {
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
         } else if area != Area::Other {
             response
                 .headers_mut()

@@ -190,12 +190,11 @@ impl RevokeApi {
         auth: ClientAuth,
         form: &TokenQuery,
     ) -> Result<Option<Client>, OAuthError> {
-        let bearer = req
-            .headers()
-            .get(poem::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "));
-        if bearer {
+        // The owner's credentials, as on every protected route: a bearer token or the API key
+        // in its header (Basic is a client's).
+        let owner =
+            crate::auth::bearer_token(req).is_some() || req.headers().contains_key("x-api-key");
+        if owner {
             let principal = authenticate(req, &self.state).await?;
             return principal.require(Scope::Admin).map(|()| None);
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use mcp_oauth_core::authenticator::AuthenticatorContext;
 use mcp_oauth_core::engine::{ClientAssertions, ClientDocuments, ConsentSeal, SessionSeal};
+use mcp_oauth_core::observed::ObservedStorage;
 use mcp_oauth_core::registry::{self, SignerContext};
 use mcp_oauth_core::secret::{Secret, random_bytes};
 use mcp_oauth_core::{
@@ -28,7 +29,7 @@ use crate::config::{
     loopback_aliases,
 };
 use crate::documents::HttpDocumentFetcher;
-use crate::listener::NoDelayAcceptor;
+use crate::listener::{NoDelayAcceptor, TlsOnlyAcceptor};
 use crate::plugins::{DEFAULT_STORAGE, default_signer};
 use crate::tls::TlsIdentity;
 
@@ -146,6 +147,15 @@ impl App {
         ));
         let plugin_settings = with_data_dir(&settings.storage, plugin_settings);
         let (storage_name, storage) = open_storage(&settings.storage, &plugin_settings).await?;
+        let metrics = Arc::new(Metrics::new(
+            settings
+                .metrics_token
+                .as_deref()
+                .filter(|token| !token.is_empty())
+                .map(|token| Secret::new(token).hash()),
+        ));
+        // Everything the server does with the storage is timed for /metrics.
+        let storage: Arc<dyn Storage> = Arc::new(ObservedStorage::new(storage, metrics.clone()));
         if storage_name == "memory" {
             warnings
                 .push("storage is in memory: clients, tokens and memories are lost at exit".into());
@@ -222,13 +232,6 @@ impl App {
                 .clone()
                 .unwrap_or(CorsOrigins::Loopback),
         ));
-        let metrics = Arc::new(Metrics::new(
-            settings
-                .metrics_token
-                .as_deref()
-                .filter(|token| !token.is_empty())
-                .map(|token| Secret::new(token).hash()),
-        ));
         let audit_store: Arc<dyn mcp_oauth_core::AuditStore> = storage.clone();
         let state = Arc::new(AppState {
             engine,
@@ -286,7 +289,9 @@ impl App {
     ) -> std::io::Result<()> {
         let tcp = NoDelayAcceptor(TcpAcceptor::from_tokio(listener)?);
         let acceptor = match &self.tls {
-            Some(identity) => tcp.rustls(identity.rustls_config().into_stream()?).boxed(),
+            Some(identity) => TlsOnlyAcceptor::new(tcp)
+                .rustls(identity.rustls_config().into_stream()?)
+                .boxed(),
             None => tcp.boxed(),
         };
         let refresher = tokio::spawn(refresh_keys(self.signing.clone(), self.clock.clone()));
@@ -374,17 +379,20 @@ fn tls_identity(
             "the certificate of MCP_SSL_KEY_FILE's key",
         )),
         (None, None) => {
-            let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".into(), "::1".into()];
-            if let Some(host) = url::Url::parse(issuer)
+            // The issuer's host first: the certificate is named after it.
+            let mut hosts: Vec<String> = url::Url::parse(issuer)
                 .ok()
                 .and_then(|url| url.host_str().map(str::to_owned))
-            {
-                let host = host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_owned();
-                if !hosts.contains(&host) {
-                    hosts.push(host);
+                .map(|host| {
+                    host.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_owned()
+                })
+                .into_iter()
+                .collect();
+            for loopback in ["localhost", "127.0.0.1", "::1"] {
+                if !hosts.iter().any(|host| host == loopback) {
+                    hosts.push(loopback.to_owned());
                 }
             }
             warnings.push(format!(

@@ -41,11 +41,7 @@ pub async fn run(
 
 /// One event: `2026-12-03T07:40:00Z  token_issued  client=…  subject=…  detail`.
 fn line(event: &AuditEvent) -> String {
-    let at = OffsetDateTime::from_unix_timestamp(event.at)
-        .ok()
-        .and_then(|at| at.format(&Rfc3339).ok())
-        .unwrap_or_else(|| event.at.to_string());
-    let mut line = format!("{at}  {:<18}", event.kind.as_str());
+    let mut line = format!("{}  {:<18}", timestamp(event.at), event.kind.as_str());
     if let Some(client) = &event.client_id {
         line.push_str(&format!("  client={client}"));
     }
@@ -57,4 +53,12 @@ fn line(event: &AuditEvent) -> String {
     }
     line.push('\n');
     line
+}
+
+/// `at` in RFC 3339, UTC (the seconds when out of range).
+pub(crate) fn timestamp(at: UnixTime) -> String {
+    OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_else(|| at.to_string())
 }

@@ -128,6 +128,25 @@ pub enum Command {
         #[command(flatten)]
         storage: StorageSettings,
     },
+    /// Write everything the configured storage keeps (keys, clients, accounts, consents,
+    /// refresh tokens, revocations, memories, audit trail) to FILE, readable by its owner only.
+    /// An embedded database is locked by a running server: stop it first.
+    Backup {
+        /// Where to write the backup (`-`: standard output).
+        file: std::path::PathBuf,
+        /// Where the data lives.
+        #[command(flatten)]
+        storage: StorageSettings,
+    },
+    /// Restore a backup from FILE into the configured storage, which must be empty (a new data
+    /// directory or database); no server may be using it.
+    Restore {
+        /// The backup to read (`-`: standard input).
+        file: std::path::PathBuf,
+        /// Where the data goes.
+        #[command(flatten)]
+        storage: StorageSettings,
+    },
     /// Configuration helpers.
     Config {
         /// What to print.

@@ -72,6 +72,13 @@ fn main() -> ExitCode {
         Command::Audit { since, storage } => offline_command(|now| {
             mcp_oauth_server::audit::run(since, &storage, PluginSettings::from_env(), now)
         }),
+        Command::Backup { file, storage } => offline_command(|now| async move {
+            mcp_oauth_server::backup::backup(&file, &storage, PluginSettings::from_env(), now).await
+        }),
+        Command::Restore { file, storage } => offline_command(|now| async move {
+            mcp_oauth_server::backup::restore(&file, &storage, PluginSettings::from_env(), now)
+                .await
+        }),
         Command::Grants { action, storage } => offline_command(|now| {
             mcp_oauth_server::grants::run(action, &storage, PluginSettings::from_env(), now)
         }),

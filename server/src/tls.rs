@@ -10,6 +10,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::app::setting;
 
+/// How long a certificate made at start is valid: a year (one is made at every start).
+pub const SELF_SIGNED_DAYS: i64 = 365;
+
 /// A certificate chain and its private key, both PEM, checked to belong together.
 pub struct TlsIdentity {
     cert_pem: Vec<u8>,
@@ -30,24 +33,34 @@ impl TlsIdentity {
         Ok(identity)
     }
 
-    /// A fresh self-signed certificate for `hosts` (names or IP addresses).
+    /// A fresh self-signed certificate for `hosts` (names or IP addresses), valid from a day
+    /// ago (clocks differ) for [`SELF_SIGNED_DAYS`], named after the server and its first host
+    /// so that a browser's certificate viewer says what it is.
     pub fn self_signed(hosts: Vec<String>) -> Result<Self, Error> {
-        let made = rcgen::generate_simple_self_signed(hosts).map_err(|e| {
+        let unmade = |e: rcgen::Error| {
             setting(
                 "MCP_SSL_CERT_FILE",
                 "unset",
                 &format!("a certificate file: no self-signed one could be made ({e})"),
             )
-        })?;
+        };
+        let name = format!(
+            "memory server (self-signed) {}",
+            hosts.first().map_or("", String::as_str)
+        );
+        let mut params = rcgen::CertificateParams::new(hosts).map_err(unmade)?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name.trim_end());
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(SELF_SIGNED_DAYS);
+        let key = rcgen::KeyPair::generate().map_err(unmade)?;
+        let cert = params.self_signed(&key).map_err(unmade)?;
         Ok(Self {
-            cert_pem: made.cert.pem().into_bytes(),
-            key_pem: made.signing_key.serialize_pem().into_bytes(),
+            cert_pem: cert.pem().into_bytes(),
+            key_pem: key.serialize_pem().into_bytes(),
         })
-    }
-
-    /// The certificate chain, PEM.
-    pub fn cert_pem(&self) -> &[u8] {
-        &self.cert_pem
     }
 
     /// The listener configuration presenting this identity.

@@ -580,3 +580,92 @@ fn the_oidc_authenticator_names_the_setting_it_lacks() {
         "{text}"
     );
 }
+
+/// `memory backup -` and `memory restore -` as an operator pipes them (`ssh`, `gzip`): the
+/// records on standard output and the summary on standard error; restored into a new directory,
+/// the account is there; the memory storage and a missing database are refused in one line.
+#[cfg(all(feature = "store-surrealdb", feature = "authn-local"))]
+#[test]
+fn a_backup_piped_to_a_restore_moves_the_accounts() {
+    use std::io::Write as _;
+
+    let base = std::env::temp_dir().join(format!("mcp-cli-backup-{}", std::process::id()));
+    let database = |name: &str| format!("surrealkv://{}", base.join(name).display());
+    let (source, target) = (database("source"), database("target"));
+    let on = |url: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_memory"));
+        command
+            .env("MCP_OAUTH_STORAGE_BACKEND", "surrealdb")
+            .env("MCP_OAUTH_STORAGE_URL", url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    };
+    let fed = |mut command: Command, input: &[u8]| {
+        let mut child = command.spawn().expect("memory runs");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().expect("memory finishes")
+    };
+    let mut add = on(&source);
+    add.args(["users", "add", "alice", "--role", "admin"]);
+    assert!(fed(add, b"correct horse battery\n").status.success());
+
+    let mut backup = on(&source);
+    backup.args(["backup", "-"]);
+    let backup = fed(backup, b"");
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&backup.stderr),
+        "backed up 1 account\n"
+    );
+    let text = String::from_utf8_lossy(&backup.stdout).into_owned();
+    assert!(
+        text.starts_with("{\"format\":\"mcp-oauth-backup\",\"version\":1,"),
+        "{text}"
+    );
+    assert!(!text.contains("horse"), "the password is kept hashed");
+
+    let mut restore = on(&target);
+    restore.args(["restore", "-"]);
+    let restored = fed(restore, &backup.stdout);
+    let said = String::from_utf8_lossy(&restored.stdout).into_owned();
+    assert!(
+        said.starts_with("restored 1 account from the backup of 20"),
+        "{said}"
+    );
+    let mut list = on(&target);
+    list.args(["users", "list"]);
+    let listed = fed(list, b"");
+    assert!(String::from_utf8_lossy(&listed.stdout).starts_with("alice\tadmin\t"));
+
+    let missing = memory(
+        &["backup", "-"],
+        &[
+            ("MCP_OAUTH_STORAGE_BACKEND", "surrealdb"),
+            ("MCP_OAUTH_STORAGE_URL", &database("none")),
+        ],
+    );
+    assert_one_line_error(
+        &missing,
+        &[
+            "MCP_OAUTH_STORAGE_URL",
+            "the directory of a server's database",
+        ],
+    );
+    let in_memory = memory(&["backup", "/tmp/never-written"], &[]);
+    assert_one_line_error(
+        &in_memory,
+        &[
+            "MCP_OAUTH_STORAGE_BACKEND",
+            "memory",
+            "lives and dies with the server process",
+        ],
+    );
+    assert!(!std::path::Path::new("/tmp/never-written").exists());
+    let _ = std::fs::remove_dir_all(&base);
+}

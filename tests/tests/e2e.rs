@@ -3,6 +3,7 @@
 mod e2e {
     mod api_key;
     mod assertions;
+    mod backup;
     mod browser;
     mod clients;
     mod consent;

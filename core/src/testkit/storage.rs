@@ -570,6 +570,46 @@ async fn refresh_tokens(storage: &dyn Storage) {
             .expect("read"),
         "an entry past the token's expiry is never returned"
     );
+
+    // The listings a backup reads: every unexpired token in its state, every revocation in force.
+    let listed = storage.refresh_tokens(NOW).await.expect("list");
+    for token in [&first, winner, &child, &other, &foreign, &own] {
+        let stored = storage
+            .refresh(&token.token_hash, NOW)
+            .await
+            .expect("read")
+            .expect("kept");
+        assert!(
+            listed.contains(&stored),
+            "family {} is listed as stored",
+            token.family_id
+        );
+    }
+    assert!(
+        storage
+            .refresh_tokens(first.expires_at)
+            .await
+            .expect("list")
+            .iter()
+            .all(|token| token.expires_at > first.expires_at),
+        "expired tokens are not listed"
+    );
+    assert!(
+        storage
+            .access_revocations(NOW)
+            .await
+            .expect("list")
+            .contains(&("jti-revoked".to_owned(), NOW + 60))
+    );
+    assert!(
+        !storage
+            .access_revocations(NOW + 60)
+            .await
+            .expect("list")
+            .iter()
+            .any(|(jti, _)| jti == "jti-revoked"),
+        "a revocation past the token's expiry is not listed"
+    );
 }
 
 /// One-time identifiers (client assertion ids): used once until they expire, whoever races.
@@ -684,6 +724,10 @@ async fn keys(storage: &dyn Storage) {
         .expect("read")
         .expect("kept");
     assert!(now.starts_with(b"next-"));
+    let listed = storage.keys().await.expect("list");
+    let names: Vec<_> = listed.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["signer/race", "signer/test"], "every key, by name");
+    assert_eq!(listed[1].1, now, "with its current value");
 }
 
 fn memory(content: &str, tags: &[&str], kind: Option<&str>, at: i64) -> Memory {

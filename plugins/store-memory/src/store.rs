@@ -278,6 +278,26 @@ impl TokenStore for InMemoryStorage {
         Ok(true)
     }
 
+    async fn refresh_tokens(&self, now: UnixTime) -> Result<Vec<RefreshToken>> {
+        Ok(self
+            .refresh_tokens
+            .lock()
+            .values()
+            .filter(|token| token.expires_at > now)
+            .cloned()
+            .collect())
+    }
+
+    async fn access_revocations(&self, now: UnixTime) -> Result<Vec<(String, UnixTime)>> {
+        Ok(self
+            .revoked
+            .lock()
+            .iter()
+            .filter(|(_, expiry)| **expiry > now)
+            .map(|(jti, expiry)| (jti.clone(), *expiry))
+            .collect())
+    }
+
     async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()> {
         // One entry per revoked token; entries stop counting at the token's expiry.
         self.revoked.lock().insert(jti.to_owned(), expires_at);
@@ -444,6 +464,17 @@ impl KeyStore for InMemoryStorage {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn keys(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut keys: Vec<_> = self
+            .keys
+            .lock()
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        keys.sort();
+        Ok(keys)
     }
 
     async fn get_or_create_key(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {

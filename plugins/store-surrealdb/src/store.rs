@@ -321,6 +321,34 @@ impl TokenStore for SurrealStorage {
         Ok(rows == Some(json!(1)))
     }
 
+    async fn refresh_tokens(&self, now: UnixTime) -> Result<Vec<RefreshToken>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE doc FROM oauth_refresh WHERE expires_at > $now;",
+                vec![("now", json!(now))],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| decode("refresh token", row).map_err(Error::from))
+            .collect()
+    }
+
+    async fn access_revocations(&self, now: UnixTime) -> Result<Vec<(String, UnixTime)>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE [record::id(id), expires_at] FROM oauth_revoked WHERE expires_at > $now;",
+                vec![("now", json!(now))],
+                0,
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                decode::<(String, UnixTime)>("access token revocation", row).map_err(Error::from)
+            })
+            .collect()
+    }
+
     async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()> {
         let vars = vec![("jti", json!(jti)), ("expires", json!(expires_at))];
         self.rows(
@@ -659,6 +687,28 @@ impl KeyStore for SurrealStorage {
             })
             .await?;
         Ok(stored)
+    }
+
+    async fn keys(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let rows = self
+            .rows(
+                "SELECT VALUE [record::id(id), value] FROM oauth_key;",
+                Vec::new(),
+                0,
+            )
+            .await?;
+        let mut keys = rows
+            .into_iter()
+            .map(|row| {
+                let (name, value) = decode::<(String, String)>("key", row)?;
+                let value = STANDARD
+                    .decode(&value)
+                    .map_err(|_| SurrealError::Malformed(format!("unreadable key {name}")))?;
+                Ok((name, value))
+            })
+            .collect::<Result<Vec<_>, SurrealError>>()?;
+        keys.sort();
+        Ok(keys)
     }
 
     async fn replace_key(&self, name: &str, expected: &[u8], new: &[u8]) -> Result<bool> {

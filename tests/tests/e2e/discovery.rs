@@ -18,6 +18,11 @@ async fn authorization_server_metadata_is_served_at_every_path() {
     for path in METADATA_PATHS {
         let response = server.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers()["cache-control"],
+            "public, max-age=300",
+            "{path}: clients may keep the metadata a while"
+        );
         let metadata: Value = response.json().await.unwrap();
         assert_eq!(metadata["issuer"], server.base, "{path}");
         assert_eq!(
@@ -68,6 +73,8 @@ async fn authorization_server_metadata_is_served_at_every_path() {
         );
         if signer_publishes_keys(&test_signer()) {
             assert_eq!(metadata["jwks_uri"], server.url("/oauth/jwks.json"));
+            let keys = server.get("/oauth/jwks.json").await;
+            assert_eq!(keys.headers()["cache-control"], "public, max-age=60");
         } else {
             assert!(
                 metadata.get("jwks_uri").is_none(),

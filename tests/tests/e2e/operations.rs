@@ -133,6 +133,18 @@ async fn each_refusal_is_counted_by_its_reason() {
         "requests are counted by route and status"
     );
     assert!(text.contains("http_request_duration_seconds_bucket{le="));
+    for operation in ["insert_client", "take_code", "rotate_refresh"] {
+        let series =
+            format!("storage_operation_duration_seconds_count{{operation=\"{operation}\"}}");
+        assert!(
+            sample(&text, &series) >= 1.0,
+            "the storage's latency is measured by operation: {series} in:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("storage_errors_total{"),
+        "a healthy storage has no errors"
+    );
     assert!(
         !text.contains(refresh) && !text.contains(access),
         "no secret in the metrics"

@@ -253,6 +253,14 @@ async fn a_database_outage_is_a_503_and_service_resumes_when_it_returns() {
         StatusCode::OK,
         "the process is alive"
     );
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("storage_errors_total{")
+                && line.contains("kind=\"unavailable\"")),
+        "the outage is counted as the storage's: {metrics}"
+    );
 
     database.resume();
     let mut status = StatusCode::SERVICE_UNAVAILABLE;

@@ -218,6 +218,24 @@ async fn introspection_describes_active_tokens_to_confidential_clients_and_the_o
         .await
         .unwrap();
     assert_eq!(as_owner.json::<Value>().await.unwrap()["active"], true);
+    // The API key in its header works as on every protected route; a wrong one is refused.
+    for (key, status) in [
+        (KEY, StatusCode::OK),
+        ("not-the-key", StatusCode::UNAUTHORIZED),
+    ] {
+        let response = server
+            .http
+            .post(server.url("/oauth/introspect"))
+            .header("X-API-Key", key)
+            .form(&[("token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "X-API-Key: {key}");
+        if status == StatusCode::OK {
+            assert_eq!(response.json::<Value>().await.unwrap()["active"], true);
+        }
+    }
     let garbage: Value = post(
         &server,
         "/oauth/introspect",

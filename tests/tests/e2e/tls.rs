@@ -63,9 +63,23 @@ async fn a_whole_flow_runs_over_tls_with_the_configured_certificate() {
     let response = server.get_with_token("/api/memories", access).await;
     assert_eq!(response.status(), StatusCode::OK);
 
-    // The port speaks TLS only: plain HTTP gets no HTTP answer.
-    let plain = reqwest::get(server.base.replacen("https://", "http://", 1) + "/api/health").await;
-    assert!(plain.is_err(), "plain HTTP on the TLS port: {plain:?}");
+    // The port speaks TLS only: plain HTTP is told where to go, and gets nothing else.
+    let plain_base = server.base.replacen("https://", "http://", 1);
+    let plain = reqwest::get(format!("{plain_base}/api/health"))
+        .await
+        .expect("an HTTP answer");
+    assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
+    let told = plain.text().await.unwrap();
+    assert_eq!(
+        told,
+        format!(
+            "This port speaks HTTPS only: use {}/api/health\n",
+            server.base
+        )
+    );
+    // And the TLS clients are served as before, on the same port.
+    let again = server.get_with_token("/api/memories", access).await;
+    assert_eq!(again.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -92,4 +106,28 @@ async fn https_without_certificate_files_serves_a_self_signed_certificate() {
         refused.is_err(),
         "an untrusted certificate must fail: {refused:?}"
     );
+
+    // The certificate says what it is and lasts a year, not a millennium.
+    let inspecting = reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .tls_info(true)
+        .build()
+        .unwrap();
+    let answer = inspecting
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    let presented = answer
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|info| info.peer_certificate())
+        .expect("the presented certificate")
+        .to_vec();
+    let (_, certificate) = x509_parser::parse_x509_certificate(&presented).expect("a certificate");
+    let subject = certificate.subject().to_string();
+    assert_eq!(subject, "CN=memory server (self-signed) 127.0.0.1");
+    let validity = certificate.validity();
+    let days = (validity.not_after.timestamp() - validity.not_before.timestamp()) / 86_400;
+    assert_eq!(days, 366, "a day back for skewed clocks, a year ahead");
 }
