@@ -167,3 +167,74 @@ async fn registrations_that_were_never_used_are_removed_after_the_ttl() {
     later.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The built-in `swagger-ui` client follows the issuer: after a restart under another public URL
+/// its stored redirect URI is the new receiver, and the old one is refused.
+#[tokio::test]
+async fn the_swagger_ui_client_follows_an_issuer_change() {
+    let dir = std::env::temp_dir().join(format!(
+        "mcp-issuer-move-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let mut settings = PluginSettings::default();
+    settings.set(
+        "MCP_OAUTH_STORAGE_URL",
+        format!("surrealkv://{}", dir.display()),
+    );
+    let start = |issuer: &'static str| {
+        let settings = settings.clone();
+        async move {
+            let flags = [
+                "--oauth-storage-backend",
+                "surrealdb",
+                "--oauth-issuer",
+                issuer,
+                "--oauth-auto-approve",
+                "true",
+            ];
+            for _ in 0..50 {
+                if let Ok(server) = TestServer::start_with(&flags, settings.clone()).await {
+                    return server;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("the server did not start under {issuer}");
+        }
+    };
+    let first = start("https://old.example").await;
+    assert_eq!(
+        authorize_swagger(&first, "https://old.example").await,
+        StatusCode::FOUND
+    );
+    first.stop().await;
+    let second = start(ISSUER).await;
+    assert_eq!(
+        authorize_swagger(&second, ISSUER).await,
+        StatusCode::FOUND,
+        "the receiver under the new issuer"
+    );
+    assert_eq!(
+        authorize_swagger(&second, "https://old.example").await,
+        StatusCode::BAD_REQUEST,
+        "the old receiver is no longer registered"
+    );
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// What the authorization endpoint answers `swagger-ui` asking to return to `issuer`'s receiver.
+async fn authorize_swagger(server: &TestServer, issuer: &str) -> StatusCode {
+    let pkce = mcp_oauth_tests::Pkce::new();
+    let redirect = format!("{issuer}/docs/oauth-receiver.html");
+    server
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", "swagger-ui"),
+            ("redirect_uri", &redirect),
+            ("code_challenge", &pkce.challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .await
+        .status()
+}
