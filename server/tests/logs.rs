@@ -1,33 +1,17 @@
 //! The logs of a whole OAuth flow, at debug level, contain no secret, code or token.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::io::Read;
 
 #[test]
 fn no_secret_code_or_token_reaches_the_logs() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memory"))
-        .args(["server", "--http"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("MCP_HTTP_PORT", "0")
-        .env("MCP_OAUTH_STORAGE_BACKEND", "memory")
-        .env("MCP_API_KEY", "the-owner-api-key-0123456789")
-        .env("MCP_OAUTH_AUTO_APPROVE", "true")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut base = String::new();
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 {
-        if let Some(address) = line.trim().strip_prefix("listening  ") {
-            base = address.to_owned();
-            break;
-        }
-        line.clear();
-    }
+    let common::RunningServer { mut child, base } = common::start_server(&[
+        ("MCP_OAUTH_STORAGE_BACKEND", "memory"),
+        ("MCP_API_KEY", "the-owner-api-key-0123456789"),
+        ("MCP_OAUTH_AUTO_APPROVE", "true"),
+        ("RUST_LOG", "debug"),
+    ]);
     assert!(
         base.starts_with("http://127.0.0.1:"),
         "the start-up block names the address"
@@ -142,37 +126,6 @@ async fn flow(base: &str) -> Vec<String> {
     vec![secret, code, access, refresh, second, key]
 }
 
-/// Starts `memory server --http` on a free port with `env`, and returns it with its base URL.
-fn start(env: &[(&str, &str)]) -> (std::process::Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_memory"));
-    command
-        .args(["server", "--http"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("MCP_HTTP_PORT", "0")
-        .env("MCP_OAUTH_STORAGE_BACKEND", "memory")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("the server starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 {
-        if let Some(address) = line.trim().strip_prefix("listening  ") {
-            let address = address.to_owned();
-            // Keep reading: a closed pipe would stop the server at its next line.
-            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-            return (child, address);
-        }
-        line.clear();
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server printed no address");
-}
-
 /// One registration request as a proxy forwards it, naming the client in `X-Forwarded-For`.
 fn register_through_a_proxy(base: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -217,7 +170,8 @@ fn json_logs_name_the_client_a_trusted_proxy_forwarded() {
     std::fs::create_dir_all(&dir).unwrap();
 
     let trusted = dir.join("trusted.log");
-    let (mut child, base) = start(&[
+    let common::RunningServer { mut child, base } = common::start_server(&[
+        ("MCP_OAUTH_STORAGE_BACKEND", "memory"),
         ("MCP_LOG_FORMAT", "json"),
         ("MCP_LOG_FILE", trusted.to_str().unwrap()),
         ("MCP_TRUSTED_PROXIES", "127.0.0.1,::1"),
@@ -234,7 +188,8 @@ fn json_logs_name_the_client_a_trusted_proxy_forwarded() {
 
     // From a peer that is not a listed proxy, the header is the caller's claim and is ignored.
     let untrusted = dir.join("untrusted.log");
-    let (mut child, base) = start(&[
+    let common::RunningServer { mut child, base } = common::start_server(&[
+        ("MCP_OAUTH_STORAGE_BACKEND", "memory"),
         ("MCP_LOG_FORMAT", "json"),
         ("MCP_LOG_FILE", untrusted.to_str().unwrap()),
         ("MCP_TRUSTED_PROXIES", "10.0.0.0/8"),

@@ -84,7 +84,12 @@ impl SurrealStorage {
             .use_db(database)
             .await
             .map_err(|e| unusable(e.to_string()))?;
-        let storage = Self { db };
+        let in_flight = url.starts_with("surrealkv://").then(|| {
+            std::sync::Arc::new(tokio::sync::Semaphore::new(
+                store::EMBEDDED_QUERIES_IN_FLIGHT,
+            ))
+        });
+        let storage = Self { db, in_flight };
         storage.migrate().await.map_err(|e| match e {
             Error::Config { .. } => e,
             other => unusable(other.to_string()),

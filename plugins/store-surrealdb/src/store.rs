@@ -26,10 +26,20 @@ const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often a transaction that lost a race is retried.
 const ATTEMPTS: usize = 8;
 
+/// Most queries in flight at once on an embedded surrealkv database. SurrealKV groups the disk
+/// syncs of concurrent commits, but once 12 commits wait (its `wait_threshold`, not settable
+/// through the SDK) it holds the batch up to 5 ms for more: at 32 connections every commit
+/// waited that long, and the server sat idle. Below the threshold each batch syncs at once
+/// (about 0.1 ms here), and the commits that arrive meanwhile form the next batch.
+pub(crate) const EMBEDDED_QUERIES_IN_FLIGHT: usize = 8;
+
 /// Every storage role on one SurrealDB connection.
 #[derive(Clone)]
 pub struct SurrealStorage {
     pub(crate) db: Surreal<Any>,
+    /// On an embedded database, the permits for queries in flight (see
+    /// [`EMBEDDED_QUERIES_IN_FLIGHT`]).
+    pub(crate) in_flight: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 type Vars = Vec<(&'static str, Value)>;
@@ -41,6 +51,11 @@ impl SurrealStorage {
         sql: &str,
         vars: Vars,
     ) -> Result<surrealdb::IndexedResults, SurrealError> {
+        // The semaphore is never closed: a permit always comes.
+        let _permit = match &self.in_flight {
+            Some(permits) => permits.acquire().await.ok(),
+            None => None,
+        };
         let mut query = self.db.query(sql);
         for (name, value) in vars {
             query = query.bind((name, value));
