@@ -12,6 +12,7 @@ pub mod budget;
 pub mod clock;
 pub mod engine;
 mod error;
+pub mod expiring;
 pub mod keyring;
 pub mod memories;
 pub mod model;

@@ -122,7 +122,7 @@ pub fn owned_by(memory: &Memory, owner: Option<&str>) -> bool {
 }
 
 /// Which memories to list, one page at a time.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MemoryQuery {
     /// Only memories with these tags (any of them, or all with `match_all`); empty for no filter.
     pub tags: Vec<String>,

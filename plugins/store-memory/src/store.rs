@@ -4,6 +4,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use mcp_oauth_core::expiring::ExpiringMap;
 use mcp_oauth_core::model::{
     Account, AuditEvent, AuthorizationCode, Client, ClientId, CodeUse, Consent, Memory, MemoryPage,
     MemoryQuery, RefreshState, RefreshToken, ScoredMemory, TagCount, owned_by, relevance,
@@ -15,63 +16,19 @@ use mcp_oauth_core::{
 };
 use parking_lot::Mutex;
 
-/// The smallest table size at which expired records are swept on insert.
-const SWEEP_THRESHOLD: usize = 1024;
-
-/// A table of expiring records, swept of expired ones on insert whenever it has doubled since the
-/// last sweep: amortised O(1) per insert, and at most twice the live records.
-struct Expiring<K, V> {
-    records: HashMap<K, V>,
-    sweep_at: usize,
-}
-
-impl<K, V> Default for Expiring<K, V> {
-    fn default() -> Self {
-        Self {
-            records: HashMap::new(),
-            sweep_at: SWEEP_THRESHOLD,
-        }
-    }
-}
-
-impl<K, V> std::ops::Deref for Expiring<K, V> {
-    type Target = HashMap<K, V>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.records
-    }
-}
-
-impl<K, V> std::ops::DerefMut for Expiring<K, V> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.records
-    }
-}
-
-impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
-    /// Inserts `value`, first dropping the records `live` rejects when it is time to sweep.
-    fn insert(&mut self, key: K, value: V, live: impl Fn(&V) -> bool) {
-        if self.records.len() >= self.sweep_at {
-            self.records.retain(|_, kept| live(kept));
-            self.sweep_at = (self.records.len() * 2).max(SWEEP_THRESHOLD);
-        }
-        self.records.insert(key, value);
-    }
-}
-
 /// Every storage role in process memory. Each role has its own lock, held only for map operations
 /// (never across an `.await`), which makes each trait method atomic.
 #[derive(Default)]
 pub struct InMemoryStorage {
     /// Records behind `Arc`, so that a shard growing moves pointers, not whole records.
     clients: Sharded<HashMap<ClientId, Arc<Client>>>,
-    codes: Sharded<Expiring<SecretHash, AuthorizationCode>>,
-    code_uses: Sharded<Expiring<SecretHash, CodeUse>>,
-    refresh_tokens: Mutex<Expiring<SecretHash, RefreshToken>>,
+    codes: Sharded<ExpiringMap<SecretHash, AuthorizationCode>>,
+    code_uses: Sharded<ExpiringMap<SecretHash, CodeUse>>,
+    refresh_tokens: Mutex<ExpiringMap<SecretHash, RefreshToken>>,
     keys: Mutex<HashMap<String, Vec<u8>>>,
     revoked: Mutex<HashMap<String, UnixTime>>,
     /// One-time identifiers → when their record expires.
-    used_once: Mutex<Expiring<String, UnixTime>>,
+    used_once: Mutex<ExpiringMap<String, UnixTime>>,
     memories: Mutex<HashMap<String, Memory>>,
     accounts: Mutex<BTreeMap<String, Account>>,
     /// Consents by subject, then client.
@@ -269,7 +226,7 @@ impl TokenStore for InMemoryStorage {
             }
             _ => return Ok(false),
         }
-        Expiring::insert(
+        ExpiringMap::insert(
             &mut tokens,
             successor.token_hash.clone(),
             successor.clone(),
@@ -578,28 +535,4 @@ fn newest_first(a: &Memory, b: &Memory) -> std::cmp::Ordering {
 
 fn sort_newest_first(memories: &mut [Memory]) {
     memories.sort_by(newest_first);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expired_records_are_swept_when_the_table_has_doubled() {
-        let mut table: Expiring<u32, i64> = Expiring::default();
-        for key in 0..SWEEP_THRESHOLD as u32 {
-            table.insert(key, 10, |expiry| *expiry > 100);
-        }
-        assert_eq!(table.len(), SWEEP_THRESHOLD, "no sweep below the threshold");
-        table.insert(u32::MAX, 500, |expiry| *expiry > 100);
-        assert_eq!(
-            table.len(),
-            1,
-            "the expired records went, the new one stayed"
-        );
-        for key in 0..3000 {
-            table.insert(key, 500, |expiry| *expiry > 100);
-        }
-        assert_eq!(table.len(), 3001, "live records are never swept");
-    }
 }

@@ -2,6 +2,7 @@
 
 mod config;
 mod error;
+mod local;
 mod schema;
 mod store;
 
@@ -89,7 +90,14 @@ impl SurrealStorage {
                 store::EMBEDDED_QUERIES_IN_FLIGHT,
             ))
         });
-        let storage = Self { db, in_flight };
+        // One process holds an embedded database: it may keep codes and listed pages itself.
+        let local = (url.starts_with("surrealkv://") || url.starts_with("mem://"))
+            .then(|| std::sync::Arc::new(local::Local::default()));
+        let storage = Self {
+            db,
+            in_flight,
+            local,
+        };
         storage.migrate().await.map_err(|e| match e {
             Error::Config { .. } => e,
             other => unusable(other.to_string()),

@@ -20,6 +20,7 @@ use surrealdb::Surreal;
 use surrealdb::engine::any::Any;
 
 use crate::error::SurrealError;
+use crate::local::Local;
 
 /// Longest wait for one query.
 const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -40,6 +41,8 @@ pub struct SurrealStorage {
     /// On an embedded database, the permits for queries in flight (see
     /// [`EMBEDDED_QUERIES_IN_FLIGHT`]).
     pub(crate) in_flight: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    /// On an embedded database, what its one process keeps to itself (see [`Local`]).
+    pub(crate) local: Option<std::sync::Arc<Local>>,
 }
 
 type Vars = Vec<(&'static str, Value)>;
@@ -211,6 +214,10 @@ impl ClientStore for SurrealStorage {
 #[async_trait]
 impl GrantStore for SurrealStorage {
     async fn put_code(&self, code: &AuthorizationCode) -> Result<()> {
+        if let Some(local) = &self.local {
+            local.put_code(code);
+            return Ok(());
+        }
         let vars = vec![
             ("key", json!(code.code_hash.as_str())),
             ("doc", encode(code)?),
@@ -221,6 +228,10 @@ impl GrantStore for SurrealStorage {
     }
 
     async fn record_code_use(&self, record: &CodeUse) -> Result<()> {
+        if let Some(local) = &self.local {
+            local.record_code_use(record);
+            return Ok(());
+        }
         let vars = vec![
             ("key", json!(record.code_hash.as_str())),
             ("doc", encode(record)?),
@@ -232,6 +243,9 @@ impl GrantStore for SurrealStorage {
     }
 
     async fn code_use(&self, hash: &SecretHash, now: UnixTime) -> Result<Option<CodeUse>> {
+        if let Some(local) = &self.local {
+            return Ok(local.code_use(hash, now));
+        }
         let rows = self
             .rows(
                 "SELECT VALUE doc FROM type::record('oauth_code_use', $key);",
@@ -252,6 +266,9 @@ impl GrantStore for SurrealStorage {
         hash: &SecretHash,
         now: UnixTime,
     ) -> Result<Option<AuthorizationCode>> {
+        if let Some(local) = &self.local {
+            return Ok(local.take_code(hash, now));
+        }
         let rows = self
             .retrying(|| {
                 self.rows(
@@ -792,14 +809,15 @@ impl MemoryStore for SurrealStorage {
             ("key", json!(memory.content_hash)),
             ("doc", encode(memory)?),
         ];
-        let rows = self
+        let written = self
             .rows(
                 "UPSERT type::record('memory', $key) CONTENT $doc RETURN BEFORE;",
                 vars,
                 0,
             )
-            .await?;
-        Ok(rows.into_iter().all(|row| row.is_null()))
+            .await;
+        self.memories_written();
+        Ok(written?.into_iter().all(|row| row.is_null()))
     }
 
     async fn memory(&self, content_hash: &str) -> Result<Option<Memory>> {
@@ -821,59 +839,29 @@ impl MemoryStore for SurrealStorage {
         if !is_record_key(content_hash) {
             return Ok(false);
         }
-        let rows = self
+        let deleted = self
             .rows(
                 "DELETE type::record('memory', $key) RETURN BEFORE;",
                 vec![("key", json!(content_hash))],
                 0,
             )
-            .await?;
-        Ok(!rows.is_empty())
+            .await;
+        self.memories_written();
+        Ok(!deleted?.is_empty())
     }
 
     async fn list_memories(&self, query: &MemoryQuery) -> Result<MemoryPage> {
-        let mut conditions = Vec::new();
-        if !query.tags.is_empty() {
-            conditions.push(if query.match_all {
-                "tags CONTAINSALL $tags"
-            } else {
-                "tags CONTAINSANY $tags"
-            });
-        }
-        if query.memory_type.is_some() {
-            conditions.push("memory_type = $kind");
-        }
-        if query.owner.is_some() {
-            conditions.push("stored_by.subject = $owner");
-        }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
+        let Some(local) = &self.local else {
+            return self.query_memories(query).await;
         };
-        let sql = format!(
-            "SELECT {MEMORY_FIELDS} FROM memory {filter} ORDER BY created_at DESC, content_hash ASC LIMIT $limit START $offset;
-             SELECT count() AS total FROM memory {filter} GROUP ALL;"
-        );
-        let vars = vec![
-            ("tags", json!(query.tags)),
-            ("kind", json!(query.memory_type)),
-            ("limit", json!(query.limit)),
-            ("offset", json!(query.offset)),
-            ("owner", json!(query.owner)),
-        ];
-        let mut response = self.run(&sql, vars).await?;
-        let rows = response.take::<Vec<Value>>(0).map_err(SurrealError::from)?;
-        let memories = rows
-            .into_iter()
-            .map(|row| decode("memory", row))
-            .collect::<Result<Vec<Memory>, SurrealError>>()?;
-        let counts = response.take::<Vec<Value>>(1).map_err(SurrealError::from)?;
-        let total = counts
-            .first()
-            .and_then(|row| row["total"].as_u64())
-            .unwrap_or(0) as usize;
-        Ok(MemoryPage { memories, total })
+        match local.page(query) {
+            Ok(page) => Ok(page),
+            Err(writes) => {
+                let page = self.query_memories(query).await?;
+                local.keep_page(query, &page, writes);
+                Ok(page)
+            }
+        }
     }
 
     async fn search_memories(
@@ -965,5 +953,60 @@ impl MemoryStore for SurrealStorage {
             .collect();
         tags.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.tag.cmp(&b.tag)));
         Ok(tags)
+    }
+}
+
+impl SurrealStorage {
+    /// The page of memories `query` asks for, read from the database.
+    async fn query_memories(&self, query: &MemoryQuery) -> Result<MemoryPage> {
+        let mut conditions = Vec::new();
+        if !query.tags.is_empty() {
+            conditions.push(if query.match_all {
+                "tags CONTAINSALL $tags"
+            } else {
+                "tags CONTAINSANY $tags"
+            });
+        }
+        if query.memory_type.is_some() {
+            conditions.push("memory_type = $kind");
+        }
+        if query.owner.is_some() {
+            conditions.push("stored_by.subject = $owner");
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {MEMORY_FIELDS} FROM memory {filter} ORDER BY created_at DESC, content_hash ASC LIMIT $limit START $offset;
+             SELECT count() AS total FROM memory {filter} GROUP ALL;"
+        );
+        let vars = vec![
+            ("tags", json!(query.tags)),
+            ("kind", json!(query.memory_type)),
+            ("limit", json!(query.limit)),
+            ("offset", json!(query.offset)),
+            ("owner", json!(query.owner)),
+        ];
+        let mut response = self.run(&sql, vars).await?;
+        let rows = response.take::<Vec<Value>>(0).map_err(SurrealError::from)?;
+        let memories = rows
+            .into_iter()
+            .map(|row| decode("memory", row))
+            .collect::<Result<Vec<Memory>, SurrealError>>()?;
+        let counts = response.take::<Vec<Value>>(1).map_err(SurrealError::from)?;
+        let total = counts
+            .first()
+            .and_then(|row| row["total"].as_u64())
+            .unwrap_or(0) as usize;
+        Ok(MemoryPage { memories, total })
+    }
+
+    /// Tells the process-local page cache that a memory write has ended (committed or not).
+    fn memories_written(&self) {
+        if let Some(local) = &self.local {
+            local.memories_written();
+        }
     }
 }
