@@ -4,9 +4,10 @@
 Builds the release binary, then for each storage and signer starts the server pinned to CPU 0 and
 runs wrk pinned to CPU 1, at 32 connections and at 1, over: discovery, registration,
 client_credentials tokens, the PKCE code flow, `GET /api/memories` and MCP `tools/list` with a
-token, with the API key and with a garbage token. Prints a Markdown table of requests/s and p50/p99
-latency (medians over --runs runs), the server's RSS at idle and after the load, and the time from
-process start to the first answered request. Only the standard library: no pip install.
+token, with the API key and with a garbage token. Prints a Markdown table of requests/s, p50/p99
+latency and the server's CPU use (medians over --runs runs), the server's RSS at idle and after
+the load, and the time from process start to the first answered request. Only the standard
+library: no pip install.
 """
 
 import argparse
@@ -103,6 +104,14 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return float("nan")
+
+    def cpu_seconds(self):
+        """User and system CPU time the server has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            # The fields after the command name, which is in parentheses and may hold spaces.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
 
     def stop(self):
         self.process.terminate()
@@ -250,7 +259,9 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def wrk(server, script, env, connections, seconds):
-    """One wrk run: (requests or flows per second, p50 ms, p99 ms, unexpected answers)."""
+    """One wrk run: (requests or flows per second, p50 ms, p99 ms, server CPU %, unexpected
+    answers). The server's CPU use is its CPU time over the run's wall time: below 100 % on its
+    one core, it waited (on the disk, or on the load generator)."""
     # One wrk thread per connection when each needs its own MCP session (wrk's Lua state is per
     # thread); one thread otherwise, the cheapest way to drive many connections from one CPU.
     threads = connections if "BENCH_SESSIONS" in env else 1
@@ -258,9 +269,11 @@ def wrk(server, script, env, connections, seconds):
         "taskset", "-c", "1", "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
         "-s", os.path.join(WRK_DIR, script), f"http://127.0.0.1:{server.port}",
     ]
+    cpu_before, wall_before = server.cpu_seconds(), time.perf_counter()
     output = subprocess.run(
         command, env={**os.environ, **env}, capture_output=True, text=True, check=True
     ).stdout
+    busy = 100 * (server.cpu_seconds() - cpu_before) / (time.perf_counter() - wall_before)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     flows = re.search(r"bench-flows: (\d+)", output)
     if flows:
@@ -270,14 +283,15 @@ def wrk(server, script, env, connections, seconds):
         for percent, value, unit in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", output)
     }
     unexpected = int(re.search(r"bench-unexpected: (\d+)", output).group(1))
-    return rate, latency.get("50", float("nan")), latency.get("99", float("nan")), unexpected
+    p50, p99 = latency.get("50", float("nan")), latency.get("99", float("nan"))
+    return rate, p50, p99, busy, unexpected
 
 
 def measure(server, script, env, connections, seconds, runs):
     results = [wrk(server, script, env, connections, seconds) for _ in range(runs)]
-    if any(result[3] for result in results):
-        print(f"  warning: {sum(r[3] for r in results)} unexpected answers", file=sys.stderr)
-    return tuple(statistics.median(r[i] for r in results) for i in range(3))
+    if any(result[4] for result in results):
+        print(f"  warning: {sum(r[4] for r in results)} unexpected answers", file=sys.stderr)
+    return tuple(statistics.median(r[i] for r in results) for i in range(4))
 
 
 def main():
@@ -299,8 +313,11 @@ def main():
     binary = args.binary or build()
     wanted = set(filter(None, args.scenarios.split(",")))
 
-    print("| storage | signer | scenario | req/s @32 | p50 ms | p99 ms | req/s @1 | p50 ms | p99 ms |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| storage | signer | scenario | req/s @32 | p50 ms | p99 ms | server CPU @32 "
+        "| req/s @1 | p50 ms | p99 ms | server CPU @1 |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for storage in args.storages.split(","):
         for signer in args.signers.split(","):
@@ -317,7 +334,8 @@ def main():
                     one = measure(server, script, env, 1, args.seconds, args.runs)
                     print(
                         f"| {storage} | {signer} | {name} | {many[0]:,.0f} | {many[1]:.2f} | "
-                        f"{many[2]:.2f} | {one[0]:,.0f} | {one[1]:.2f} | {one[2]:.2f} |",
+                        f"{many[2]:.2f} | {many[3]:.0f} % | {one[0]:,.0f} | {one[1]:.2f} | "
+                        f"{one[2]:.2f} | {one[3]:.0f} % |",
                         flush=True,
                     )
                 notes.append(
