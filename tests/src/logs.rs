@@ -54,4 +54,18 @@ impl CapturedLogs {
             .map(str::to_owned)
             .collect()
     }
+
+    /// [`lines_with`](Self::lines_with), once at least one line matches or a second has passed:
+    /// the access log line is written after the answer is sent, so a client may read the answer
+    /// before the server has logged it.
+    pub async fn logged_with(&self, needles: &[&str]) -> Vec<String> {
+        for _ in 0..100 {
+            let lines = self.lines_with(needles);
+            if !lines.is_empty() {
+                return lines;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.lines_with(needles)
+    }
 }

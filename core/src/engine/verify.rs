@@ -67,7 +67,23 @@ impl Principal {
     }
 }
 
+/// The principal of a cache entry still believed unrevoked at `now`.
+fn fresh(cached: Option<&Verified>, now: UnixTime) -> Option<Principal> {
+    cached
+        .filter(|verified| verified.unrevoked_until > now)
+        .map(|verified| Principal::clone(&verified.principal))
+}
+
 impl AuthorizationServer {
+    /// The principal of `token` if this server verified it recently and believes it unrevoked:
+    /// a hash and a cache lookup, nothing else. `None` says only that the full check
+    /// ([`verify_access_token`](Self::verify_access_token)) is needed, or that `token` is no
+    /// access token at all (the API key, say).
+    pub fn recently_verified(&self, token: &str) -> Option<Principal> {
+        let now = self.clock.now();
+        fresh(self.verified.get(&key_of(token), now).as_ref(), now)
+    }
+
     /// Verifies an access token presented to one of this server's resource endpoints: signature,
     /// expiry, issuer and audience.
     pub async fn verify_access_token(&self, token: &str) -> Result<Principal, OAuthError> {
@@ -75,10 +91,8 @@ impl AuthorizationServer {
         let key = key_of(token);
         // An expired entry is not returned: the full check below then says why.
         let cached = self.verified.get(&key, now);
-        if let Some(verified) = &cached
-            && verified.unrevoked_until > now
-        {
-            return Ok(Principal::clone(&verified.principal));
+        if let Some(principal) = fresh(cached.as_ref(), now) {
+            return Ok(principal);
         }
         let (principal, claims) = match cached {
             Some(verified) => (verified.principal, verified.claims),

@@ -320,7 +320,7 @@ async fn a_record_this_version_cannot_read_is_a_500_logged_once_with_its_cause_a
         !body.to_string().contains("unreadable"),
         "the cause stays out of the answer: {body}"
     );
-    let faults = logs.lines_with(&[&id, "request failed"]);
+    let faults = logs.logged_with(&[&id, "request failed"]).await;
     assert_eq!(faults.len(), 1, "the fault is logged once: {faults:?}");
     assert!(
         faults[0].contains("unreadable memory record: invalid type"),
@@ -338,7 +338,8 @@ async fn a_record_this_version_cannot_read_is_a_500_logged_once_with_its_cause_a
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "edge-7f3a");
     assert_eq!(
-        logs.lines_with(&["edge-7f3a", "path=\"/api/health\""])
+        logs.logged_with(&["edge-7f3a", "path=\"/api/health\""])
+            .await
             .len(),
         1
     );
