@@ -85,13 +85,14 @@ impl SurrealStorage {
             .use_db(database)
             .await
             .map_err(|e| unusable(e.to_string()))?;
-        let in_flight = url.starts_with("surrealkv://").then(|| {
+        let on_disk = config.embedded_path().is_some();
+        let in_flight = on_disk.then(|| {
             std::sync::Arc::new(tokio::sync::Semaphore::new(
                 store::EMBEDDED_QUERIES_IN_FLIGHT,
             ))
         });
         // One process holds an embedded database: it may keep codes and listed pages itself.
-        let local = (url.starts_with("surrealkv://") || url.starts_with("mem://"))
+        let local = (on_disk || url.starts_with("mem://"))
             .then(|| std::sync::Arc::new(local::Local::default()));
         let storage = Self {
             db,

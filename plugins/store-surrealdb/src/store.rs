@@ -732,10 +732,8 @@ impl KeyStore for SurrealStorage {
         let mut keys = rows
             .into_iter()
             .map(|row| {
-                let (name, value) = decode::<(String, String)>("key", row)?;
-                let value = STANDARD
-                    .decode(&value)
-                    .map_err(|_| SurrealError::Malformed(format!("unreadable key {name}")))?;
+                let (name, value) = decode::<(String, Value)>("key", row)?;
+                let value = key_bytes(&name, &value)?;
                 Ok((name, value))
             })
             .collect::<Result<Vec<_>, SurrealError>>()?;
@@ -776,14 +774,17 @@ impl SurrealStorage {
             .await?;
         rows.into_iter()
             .next()
-            .map(|value| {
-                value
-                    .as_str()
-                    .and_then(|text| STANDARD.decode(text).ok())
-                    .ok_or_else(|| SurrealError::Malformed(format!("unreadable key {name}")))
-            })
+            .map(|value| key_bytes(name, &value))
             .transpose()
     }
+}
+
+/// The bytes of the key `name`, stored as base64 text.
+fn key_bytes(name: &str, value: &Value) -> Result<Vec<u8>, SurrealError> {
+    value
+        .as_str()
+        .and_then(|text| STANDARD.decode(text).ok())
+        .ok_or_else(|| SurrealError::Malformed(format!("unreadable key {name}")))
 }
 
 /// Whether `key`, taken from a request, can name a record. SurrealDB refuses an empty record key
