@@ -149,7 +149,15 @@ def prepare(server):
         "POST",
         "/oauth/register",
         {"Content-Type": "application/json"},
-        json.dumps({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}),
+        # Registered as Claude Code registers: each code flow also issues a refresh token.
+        json.dumps(
+            {
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+            }
+        ),
     )
     assert status == 201, body
     public = json.loads(body)["client_id"]
@@ -214,7 +222,15 @@ def scenarios(setup):
             "POST",
             "/oauth/register",
             "Content-Type: application/json\n",
-            json.dumps({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}),
+            # Registered as Claude Code registers: each code flow also issues a refresh token.
+        json.dumps(
+            {
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+            }
+        ),
             201,
         ),
         "client_credentials": simple(

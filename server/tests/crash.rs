@@ -68,13 +68,7 @@ async fn family(http: &reqwest::Client, base: &str) -> (String, String) {
         .send()
         .await
         .unwrap();
-    let location = url::Url::parse(authorized.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .expect("a code")
-        .1
-        .into_owned();
+    let code = common::code_in(&authorized);
     let tokens: Value = http
         .post(format!("{base}/oauth/token"))
         .form(&[

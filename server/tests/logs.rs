@@ -74,13 +74,7 @@ async fn flow(base: &str) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
+    let code = common::code_in(&response);
     let tokens: serde_json::Value = http
         .post(format!("{base}/oauth/token"))
         .basic_auth(&id, Some(&secret))

@@ -347,6 +347,17 @@ impl TestServer {
             .await
             .expect("GET")
     }
+
+    /// `POST /api/memories` with `memory` (content, tags…) as the bearer of `token`.
+    pub async fn store_memory(&self, token: &str, memory: &serde_json::Value) -> Response {
+        self.http
+            .post(self.url("/api/memories"))
+            .bearer_auth(token)
+            .json(memory)
+            .send()
+            .await
+            .expect("POST /api/memories")
+    }
 }
 
 impl Drop for TestServer {

@@ -43,3 +43,21 @@ pub fn start_server(env: &[(&str, &str)]) -> RunningServer {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The `code` parameter of the redirect `response` sends the browser on with (a 302 from
+/// `/oauth/authorize`).
+pub fn code_in(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .expect("a readable Location");
+    url::Url::parse(location)
+        .expect("an absolute Location")
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .expect("a code in the redirect")
+        .1
+        .into_owned()
+}

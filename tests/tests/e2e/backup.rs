@@ -108,13 +108,11 @@ async fn a_backup_of_a_running_deployment_restores_into_a_new_embedded_database(
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let stored = source
-        .http
-        .post(source.url("/api/memories"))
-        .bearer_auth(&access)
-        .json(&json!({"content": "moved with the backup", "tags": ["moved"]}))
-        .send()
-        .await
-        .unwrap();
+        .store_memory(
+            &access,
+            &json!({"content": "moved with the backup", "tags": ["moved"]}),
+        )
+        .await;
     assert_eq!(stored.status(), StatusCode::CREATED);
     // A second grant whose access token is revoked before the backup.
     let other = source.public_code_flow(&client_id, CALLBACK, None).await;

@@ -136,13 +136,11 @@ async fn an_id_jag_of_a_trusted_provider_gets_a_token_for_its_person_and_no_refr
     assert_eq!(tokens["scope"], "read write", "{tokens}");
     assert!(tokens.get("refresh_token").is_none(), "{tokens}");
     let stored: Value = server
-        .http
-        .post(server.url("/api/memories"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .json(&json!({"content": "from the enterprise"}))
-        .send()
+        .store_memory(
+            tokens["access_token"].as_str().unwrap(),
+            &json!({"content": "from the enterprise"}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

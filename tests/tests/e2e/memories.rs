@@ -178,13 +178,8 @@ async fn scopes_form_a_hierarchy_admin_write_read() {
         let server = &server;
         async move {
             server
-                .http
-                .post(server.url("/api/memories"))
-                .bearer_auth(token)
-                .json(&json!({"content": content}))
-                .send()
+                .store_memory(&token, &json!({"content": content}))
                 .await
-                .unwrap()
         }
     };
     let write = server.client_credentials_token("write").await;

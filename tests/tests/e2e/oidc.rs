@@ -242,13 +242,11 @@ async fn a_person_signs_in_at_the_provider_approves_and_their_memories_name_them
         );
         let tokens = authorization.approve(&server, &browser, &page).await;
         let stored: Value = server
-            .http
-            .post(server.url("/api/memories"))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .json(&json!({"content": format!("{user} was here")}))
-            .send()
+            .store_memory(
+                tokens["access_token"].as_str().unwrap(),
+                &json!({"content": format!("{user} was here")}),
+            )
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();

@@ -328,13 +328,11 @@ async fn each_person_signs_in_and_their_tokens_and_memories_name_them() {
         assert_eq!(introspection["sub"], *name, "{introspection}");
         assert_eq!(introspection["client_id"], client.as_str());
         let stored = server
-            .http
-            .post(server.url("/api/memories"))
-            .bearer_auth(access(tokens))
-            .json(&json!({"content": format!("{name} was here"), "tags": ["team"]}))
-            .send()
-            .await
-            .unwrap();
+            .store_memory(
+                access(tokens),
+                &json!({"content": format!("{name} was here"), "tags": ["team"]}),
+            )
+            .await;
         if *role == "reader" {
             expect_error(stored, StatusCode::FORBIDDEN, "insufficient_scope").await;
         } else {

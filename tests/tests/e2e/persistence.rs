@@ -54,13 +54,11 @@ async fn clients_grants_keys_and_memories_survive_a_restart() {
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let stored = first
-        .http
-        .post(first.url("/api/memories"))
-        .bearer_auth(&access)
-        .json(&json!({"content": "survives restarts", "tags": ["durable"]}))
-        .send()
-        .await
-        .unwrap();
+        .store_memory(
+            &access,
+            &json!({"content": "survives restarts", "tags": ["durable"]}),
+        )
+        .await;
     assert_eq!(stored.status(), StatusCode::CREATED);
     first.stop().await;
 
