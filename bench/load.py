@@ -6,7 +6,8 @@ runs wrk pinned to CPU 1, at 32 connections and at 1, over: discovery, registrat
 client_credentials tokens, the PKCE code flow, `GET /api/memories` and MCP `tools/list` with a
 token, with the API key and with a garbage token. Prints a Markdown table of requests/s, p50/p99
 latency and the server's CPU use (medians over --runs runs), the server's RSS at idle and after
-the load, and the time from process start to the first answered request. Only the standard
+the load with the clients it then holds (what the RSS beyond twice the idle RSS comes to per live
+client), and the time from process start to the first answered request. Only the standard
 library: no pip install.
 """
 
@@ -104,6 +105,13 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return float("nan")
+
+    def live_records(self):
+        """Registered clients and grants in force, as the server's /metrics counts them."""
+        status, _, body = self.call("GET", "/metrics", {"X-API-Key": API_KEY})
+        assert status == 200, body
+        counts = dict(re.findall(r"^oauth_(clients|grants) (\d+)$", body.decode(), re.M))
+        return int(counts.get("clients", 0)), int(counts.get("grants", 0))
 
     def cpu_seconds(self):
         """User and system CPU time the server has used so far."""
@@ -354,9 +362,14 @@ def main():
                         f"{one[2]:.2f} | {one[3]:.0f} % |",
                         flush=True,
                     )
+                after = server.rss_mb()
+                clients, grants = server.live_records()
+                per_client = (after - 2 * idle) * 1024 / clients if clients else 0
                 notes.append(
                     f"{storage}/{signer}: first answer {server.startup_ms:.0f} ms after start, "
-                    f"RSS {idle:.1f} MB idle, {server.rss_mb():.1f} MB after the load"
+                    f"RSS {idle:.1f} MB idle, {after:.1f} MB after the load, holding {clients:,} "
+                    f"clients and {grants:,} grants; beyond twice the idle RSS that is "
+                    f"{max(per_client, 0):.2f} KB per client"
                 )
             finally:
                 server.stop()

@@ -1084,6 +1084,21 @@ async fn consents(storage: &dyn Storage) {
         storage.consents(Some("bob")).await.expect("list"),
         vec![bob_a]
     );
+    // Parallel first authorizations of one client by one person all record the approval: a
+    // write that loses the race to the same record is not an error.
+    let racers = join_all((0..RACERS).map(|i| {
+        let approval = Consent {
+            last_used_at: NOW + i as i64,
+            ..consent("dave", "client-a")
+        };
+        async move { storage.put_consent(&approval).await }
+    }))
+    .await;
+    assert!(
+        racers.iter().all(Result::is_ok),
+        "concurrent writes of one consent: {racers:?}"
+    );
+    assert_eq!(storage.consents(Some("dave")).await.expect("list").len(), 1);
 }
 
 async fn grant_tokens(storage: &dyn Storage) {

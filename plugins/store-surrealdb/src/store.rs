@@ -83,7 +83,9 @@ impl SurrealStorage {
         Ok(self.run(sql, vars).await?.take::<Vec<Value>>(index)?)
     }
 
-    /// Runs `attempt` again while it loses races with other writers.
+    /// Runs `attempt` again while it loses races with other writers: every write that
+    /// concurrent requests may make to the same record goes through here (parallel first
+    /// authorizations of one client by one person all write its consent, for one).
     async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T, SurrealError>
     where
         F: Fn() -> Fut,
@@ -160,11 +162,13 @@ impl ClientStore for SurrealStorage {
         ];
         // UPDATE on a record id changes an existing record and creates none.
         let rows = self
-            .rows(
-                "UPDATE type::record('oauth_client', $key) SET doc = $doc RETURN BEFORE;",
-                vars,
-                0,
-            )
+            .retrying(|| {
+                self.rows(
+                    "UPDATE type::record('oauth_client', $key) SET doc = $doc RETURN BEFORE;",
+                    vars.clone(),
+                    0,
+                )
+            })
             .await?;
         Ok(!rows.is_empty())
     }
@@ -383,11 +387,13 @@ impl TokenStore for SurrealStorage {
 
     async fn revoke_access(&self, jti: &str, expires_at: UnixTime) -> Result<()> {
         let vars = vec![("jti", json!(jti)), ("expires", json!(expires_at))];
-        self.rows(
-            "UPSERT type::record('oauth_revoked', $jti) SET expires_at = $expires RETURN NONE;",
-            vars,
-            0,
-        )
+        self.retrying(|| {
+            self.rows(
+                "UPSERT type::record('oauth_revoked', $jti) SET expires_at = $expires RETURN NONE;",
+                vars.clone(),
+                0,
+            )
+        })
         .await?;
         Ok(())
     }
@@ -533,11 +539,13 @@ impl AccountStore for SurrealStorage {
         }
         let vars = vec![("key", json!(account.name)), ("doc", encode(account)?)];
         let rows = self
-            .rows(
-                "UPDATE type::record('oauth_account', $key) SET doc = $doc RETURN BEFORE;",
-                vars,
-                0,
-            )
+            .retrying(|| {
+                self.rows(
+                    "UPDATE type::record('oauth_account', $key) SET doc = $doc RETURN BEFORE;",
+                    vars.clone(),
+                    0,
+                )
+            })
             .await?;
         Ok(!rows.is_empty())
     }
@@ -577,11 +585,13 @@ impl ConsentStore for SurrealStorage {
             ("client", json!(consent.client_id.as_str())),
             ("doc", encode(consent)?),
         ];
-        self.rows(
-            "UPSERT type::record('oauth_consent', [$subject, $client]) SET doc = $doc RETURN NONE;",
-            vars,
-            0,
-        )
+        self.retrying(|| {
+            self.rows(
+                "UPSERT type::record('oauth_consent', [$subject, $client]) SET doc = $doc RETURN NONE;",
+                vars.clone(),
+                0,
+            )
+        })
         .await?;
         Ok(())
     }
@@ -811,11 +821,13 @@ impl MemoryStore for SurrealStorage {
             ("doc", encode(memory)?),
         ];
         let written = self
-            .rows(
-                "UPSERT type::record('memory', $key) CONTENT $doc RETURN BEFORE;",
-                vars,
-                0,
-            )
+            .retrying(|| {
+                self.rows(
+                    "UPSERT type::record('memory', $key) CONTENT $doc RETURN BEFORE;",
+                    vars.clone(),
+                    0,
+                )
+            })
             .await;
         self.memories_written();
         Ok(written?.into_iter().all(|row| row.is_null()))

@@ -236,3 +236,29 @@ async fn authorize_swagger(server: &TestServer, issuer: &str) -> StatusCode {
         .await
         .status()
 }
+
+/// A client that opens many connections at once (a burst of tool calls after its first start)
+/// runs the first authorization in parallel: on the default storage each one's record of the
+/// same first approval races for one record, and every one still gets its code and tokens.
+#[tokio::test]
+async fn parallel_first_authorizations_of_one_client_all_succeed() {
+    let dir = std::env::temp_dir().join(format!(
+        "mcp-parallel-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let server = start_on(&format!("surrealkv://{}", dir.display())).await;
+    let redirect = "http://127.0.0.1:4000/callback";
+    let client = server
+        .register_public(redirect, &["authorization_code", "refresh_token"])
+        .await;
+    let flows = futures::future::join_all(
+        (0..32).map(|_| server.public_code_flow(&client, redirect, Some("read"))),
+    )
+    .await;
+    for tokens in &flows {
+        assert!(tokens["refresh_token"].is_string(), "{tokens}");
+    }
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
