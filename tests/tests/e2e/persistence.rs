@@ -11,6 +11,15 @@ use serde_json::{Value, json};
 /// The issuer both runs share: what a deployment behind a fixed URL has.
 const ISSUER: &str = "https://memory.example";
 
+/// A directory of this test process that no other test uses, for an embedded database.
+fn fresh_dir(purpose: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "mcp-{purpose}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ))
+}
+
 async fn start_on(url: &str) -> TestServer {
     let mut settings = PluginSettings::default();
     settings.set("MCP_OAUTH_STORAGE_URL", url);
@@ -34,11 +43,7 @@ async fn start_on(url: &str) -> TestServer {
 
 #[tokio::test]
 async fn clients_grants_keys_and_memories_survive_a_restart() {
-    let dir = std::env::temp_dir().join(format!(
-        "mcp-restart-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
+    let dir = fresh_dir("restart");
     let url = format!("surrealkv://{}", dir.display());
 
     let first = start_on(&url).await;
@@ -92,11 +97,7 @@ async fn clients_grants_keys_and_memories_survive_a_restart() {
 /// (here a day: checked at start and every ten minutes); one that did is kept.
 #[tokio::test]
 async fn registrations_that_were_never_used_are_removed_after_the_ttl() {
-    let dir = std::env::temp_dir().join(format!(
-        "mcp-prune-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
+    let dir = fresh_dir("prune");
     let url = format!("surrealkv://{}", dir.display());
     let first = start_on(&url).await;
     let unused = first
@@ -170,11 +171,7 @@ async fn registrations_that_were_never_used_are_removed_after_the_ttl() {
 /// its stored redirect URI is the new receiver, and the old one is refused.
 #[tokio::test]
 async fn the_swagger_ui_client_follows_an_issuer_change() {
-    let dir = std::env::temp_dir().join(format!(
-        "mcp-issuer-move-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
+    let dir = fresh_dir("issuer-move");
     let mut settings = PluginSettings::default();
     settings.set(
         "MCP_OAUTH_STORAGE_URL",
@@ -242,11 +239,7 @@ async fn authorize_swagger(server: &TestServer, issuer: &str) -> StatusCode {
 /// same first approval races for one record, and every one still gets its code and tokens.
 #[tokio::test]
 async fn parallel_first_authorizations_of_one_client_all_succeed() {
-    let dir = std::env::temp_dir().join(format!(
-        "mcp-parallel-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
+    let dir = fresh_dir("parallel");
     let server = start_on(&format!("surrealkv://{}", dir.display())).await;
     let redirect = "http://127.0.0.1:4000/callback";
     let client = server
