@@ -30,6 +30,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WRK_DIR = os.path.join(ROOT, "bench", "wrk")
 API_KEY = "bench-owner-key-0123456789"
 REDIRECT = "http://localhost/callback"
+# A public client registered as Claude Code registers (so each code flow also issues a refresh
+# token): the registration scenario's body and the code-flow scenario's client.
+PUBLIC_CLIENT = json.dumps(
+    {
+        "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    }
+)
 SIGNERS = ["hs256", "eddsa", "paseto-v4-public", "paseto-v4-local"]
 STORAGES = ["memory", "surrealkv"]
 # The scenarios whose cost depends on the signer; the others run with hs256 only.
@@ -157,15 +167,7 @@ def prepare(server):
         "POST",
         "/oauth/register",
         {"Content-Type": "application/json"},
-        # Registered as Claude Code registers: each code flow also issues a refresh token.
-        json.dumps(
-            {
-                "redirect_uris": [REDIRECT],
-                "token_endpoint_auth_method": "none",
-                "grant_types": ["authorization_code", "refresh_token"],
-                "response_types": ["code"],
-            }
-        ),
+        PUBLIC_CLIENT,
     )
     assert status == 201, body
     public = json.loads(body)["client_id"]
@@ -230,15 +232,7 @@ def scenarios(setup):
             "POST",
             "/oauth/register",
             "Content-Type: application/json\n",
-            # Registered as Claude Code registers: each code flow also issues a refresh token.
-        json.dumps(
-            {
-                "redirect_uris": [REDIRECT],
-                "token_endpoint_auth_method": "none",
-                "grant_types": ["authorization_code", "refresh_token"],
-                "response_types": ["code"],
-            }
-        ),
+            PUBLIC_CLIENT,
             201,
         ),
         "client_credentials": simple(
